@@ -1,0 +1,395 @@
+"""Extractive answers: route the question, find the clauses, quote them. No LLM, no key, no network."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from bot.agencies import find_agencies
+from bot.errors import InvalidQuestion
+from bot.models import Answer, Citation, Turn
+from bot.planindex import PlanIndex, split_sentences
+from bot.router import Route, is_english, is_follow_up, route
+from bot.settings import Settings
+from ingest.models import Chunk, Clause, Document
+from prompts import load_replies
+from vectorstore.retriever import HybridRetriever, ScoredChunk
+from vectorstore.text import expand_query, tokenize
+
+_AGENCY_PAREN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*[）)]", re.S)
+_SUPPORT_WORDS = re.compile(r"支持|补贴|补助|券|资金|融资|信贷|采购|用地|用能|保障|优先|鼓励|降低|提供|政策")
+_NUMBER_RE = re.compile(r"\d")
+_TARGET_SENTENCE_RE = re.compile(r"到\s*\d{4}\s*年[^。]*\d+\s*(个|家|项|亿|万|%)")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_GENERIC = {
+    "人工智能", "人工", "智能", "ai", "政策", "浙江", "浙江省", "企业", "公司", "我们", "相关", "内容", "规定", "文件",
+    "方面", "问题", "安排", "措施", "要求", "做法", "计划", "行动", "行动计划", "这块",
+}
+
+
+class ExtractiveAnswerer:
+    """Answers from the plan index and the best clauses, quoting every statement it makes."""
+
+    def __init__(self, retriever: HybridRetriever, settings: Settings) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.replies = load_replies()
+        self._plan: PlanIndex | None = None
+        self._plan_version: str | None = None
+
+    # --- shared state ----------------------------------------------------------------
+    @property
+    def plan(self) -> PlanIndex:
+        snap = self.retriever.snapshot()
+        if self._plan is None or self._plan_version != snap.version:
+            self._plan = PlanIndex.from_documents(self.retriever.store.documents())
+            self._plan_version = snap.version
+        return self._plan
+
+    # --- entry point -----------------------------------------------------------------
+    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        history = history or []
+        plan = self.plan
+        decision = route(question, known_agencies=find_agencies(question, plan.agencies), covered_places=plan.jurisdictions())
+        query = self._contextual_query(question, history)
+        if decision.name == "refuse" and decision.refusal == "other_jurisdiction" and not plan.documents:
+            decision = Route("refuse", refusal="off_topic")
+        if decision.name == "refuse":
+            answer = self._refuse(question, decision)
+        elif not plan.documents:
+            answer = self._refuse(question, Route("refuse", refusal="off_topic"))
+        else:
+            answer = self._answer(question, query, decision, plan, history)
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return answer
+
+    def _contextual_query(self, question: str, history: list[Turn]) -> str:
+        """Follow-ups ("那它的责任单位有哪些?") inherit the topic of the last user question."""
+        previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+        if previous and is_follow_up(question):
+            return f"{previous[-1]} {question}"
+        return question
+
+    # --- routes ----------------------------------------------------------------------
+    def _answer(self, question: str, query: str, decision: Route, plan: PlanIndex, history: list[Turn]) -> Answer:
+        if decision.name == "reverse_agency":
+            agencies = find_agencies(question, plan.agencies)
+            answer = self._reverse_agency(question, agencies, plan)
+            if answer:
+                return answer
+        hits = self.retriever.search(query, k=self.settings.top_k)
+        if not hits or not self._relevant(query, hits):
+            return self._refuse(question, Route("refuse", refusal="off_topic"))
+        if decision.name == "deadlines_contacts":
+            answer = self._notice(question, hits, plan)
+            if answer:
+                return answer
+        if decision.name == "agencies":
+            answer = self._agencies(question, hits, plan)
+            if answer:
+                return answer
+        return self._from_clauses(question, query, decision, hits, plan)
+
+    def _relevant(self, query: str, hits: list[ScoredChunk]) -> bool:
+        """Whether the best clauses share the question's substantive terms (IDF-weighted coverage).
+
+        English words the documents never use are ignored: the query expansion has already
+        turned the ones it knows into the documents' terms.
+        """
+        snap = self.retriever.snapshot()
+        df, total = snap.document_frequency, max(1, len(snap.chunks))
+        tokens = [
+            t
+            for t in tokenize(expand_query(query))
+            if t not in _GENERIC and len(t) > 1 and (_CJK_RE.search(t) or t in df)
+        ]
+        if not tokens:
+            return any(h.title_hit for h in hits[:3])
+        known = set(tokenize(" ".join(h.chunk.index_text() for h in hits[:3])))
+
+        def idf(token: str) -> float:
+            return math.log(1 + total / (1 + df.get(token, 0)))
+
+        def is_known(token: str) -> bool:
+            # "提意见" is covered by a clause that says "意见".
+            return token in known or any(len(k) >= 2 and k in token for k in known)
+
+        covered = sum(idf(t) for t in tokens if is_known(t))
+        return hits[0].title_hit or covered / sum(idf(t) for t in tokens) >= 0.25
+
+    def _agencies(self, question: str, hits: list[ScoredChunk], plan: PlanIndex) -> Answer | None:
+        top = plan.clauses.get(hits[0].chunk.clause_id)
+        if top is not None and not top.responsible_agencies:
+            return self._agencies_in_text(question, top, plan)
+        # Several fields named in one question ("医疗和教育分别谁负责") get one line each.
+        chosen = [h for h in hits[:3] if h.title_hit and h.chunk.responsible_agencies] or hits[:1]
+        if len(chosen) > 1 and not hits[0].title_hit:
+            chosen = hits[:1]
+        lines, citations = [], []
+        for hit in chosen:
+            clause = plan.clauses.get(hit.chunk.clause_id)
+            document = plan.documents.get(hit.chunk.doc_id)
+            if clause is None or document is None or not clause.responsible_agencies:
+                continue
+            agencies = clause.responsible_agencies
+            listed = "、".join([f"{agencies[0]}（牵头）", *agencies[1:]])
+            quote = _agency_quote(clause)
+            n = len(citations) + 1
+            lines.append(f"**{clause.title or clause.clause_path}**的责任单位是：{listed} [{n}]")
+            lines.append(f"> {quote}")
+            citations.append(_citation(document, clause, quote))
+        if not citations:
+            return None
+        body = "\n\n".join(lines)
+        if is_english(question):
+            english = "; ".join(f"{c.clause}: {', '.join(plan_agencies(plan, c))}" for c in citations)
+            body = f"Responsible agencies (lead first) — {english}\n\n{body}"
+        return self._finish(question, body, citations, plan, route_name="agencies")
+
+    def _agencies_in_text(self, question: str, clause: Clause, plan: PlanIndex) -> Answer | None:
+        """A clause without a 责任单位 list may still say who does what in its sentences."""
+        sentences = [s for s in split_sentences(clause.text) if find_agencies(s, plan.agencies)]
+        if not sentences:
+            return None
+        document = plan.documents[clause.doc_id]
+        tokens = set(tokenize(question))
+        sentences.sort(key=lambda s: -len(tokens & set(tokenize(s))))
+        quote = _contiguous(clause.text, sentences[:2])
+        named = find_agencies(quote, plan.agencies)
+        body = f"根据《{document.title}》{clause.clause_path}，涉及的单位有：{'、'.join(named)} [1]\n\n> {quote}"
+        return self._finish(question, body, [_citation(document, clause, quote)], plan, route_name="agencies")
+
+    def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex) -> Answer | None:
+        if not agencies:
+            return None
+        agency = agencies[0]
+        roles = plan.roles_of(agency)
+        if not roles:
+            return None
+        lines = [f"**{agency}**在已收录文件中承担以下工作："]
+        citations: list[Citation] = []
+        limit = 15
+        # What a clause says the agency does comes before lists it is merely part of.
+        order = {"牵头": 0, "提及": 1, "参与": 2}
+        for role in sorted(roles, key=lambda r: order[r.role]):
+            if len(citations) >= limit:
+                break
+            clause = role.clause
+            if role.role == "提及":
+                quote = next((s for s in split_sentences(clause.text) if agency in s or any(a in s for a in _names(agency))), "")
+                if not quote:
+                    continue
+                label = "文中提及"
+            else:
+                quote = _agency_quote(clause)
+                label = "牵头单位" if role.role == "牵头" else "责任单位之一"
+            n = len(citations) + 1
+            lines.append(f"{n}. {clause.clause_path}（{label}）[{n}]：{quote}")
+            citations.append(_citation(role.document, clause, quote))
+        if is_english(question):
+            lines.insert(0, f"{agency} is named in {len(citations)} clauses (listed below, quoted verbatim).")
+        return self._finish(question, "\n".join(lines), citations, plan, route_name="reverse_agency")
+
+    def _notice(self, question: str, hits: list[ScoredChunk], plan: PlanIndex) -> Answer | None:
+        document = next((plan.documents[h.chunk.doc_id] for h in hits if plan.documents.get(h.chunk.doc_id) and plan.documents[h.chunk.doc_id].notice), None)
+        if document is None or document.notice is None:
+            return None
+        notice_clause = next((c for c in document.clauses if c.kind == "notice"), None)
+        top_is_notice = hits[0].chunk.clause_id == getattr(notice_clause, "id", None)
+        if notice_clause is None or not (top_is_notice or re.search(r"意见|反馈|征求|联系|电话|邮箱|地址|邮编|contact|feedback|comment|phone|email", question, re.I)):
+            return None
+        n = document.notice
+        facts = []
+        if n.deadline:
+            facts.append(f"- 意见反馈截止：{n.deadline}前")
+        if n.recipient:
+            facts.append(f"- 反馈至：{n.recipient}")
+        if n.contacts:
+            facts.append(f"- 联系人：{'、'.join(n.contacts)}")
+        if n.phones:
+            facts.append(f"- 联系电话：{'、'.join(n.phones)}")
+        if n.emails:
+            facts.append(f"- 电子邮箱：{'、'.join(n.emails)}")
+        if n.address:
+            facts.append(f"- 通信地址：{n.address}" + (f"（邮编：{n.postcode}）" if n.postcode else ""))
+        if document.issuer or document.date:
+            facts.append(f"- 发布单位及日期：{document.issuer or '未注明'}，{document.date or '未注明'}")
+        quote = notice_clause.text
+        body = f"《{document.title}》公开征求意见的安排 [1]：\n" + "\n".join(facts) + f"\n\n> {quote}"
+        if is_english(question):
+            body = f"Feedback deadline: {n.deadline or 'not stated'}; contacts: {', '.join(n.contacts)}; phone: {', '.join(n.phones)}; email: {', '.join(n.emails)}.\n\n{body}"
+        return self._finish(question, body, [_citation(document, notice_clause, quote)], plan, route_name="deadlines_contacts")
+
+    def _from_clauses(self, question: str, query: str, decision: Route, hits: list[ScoredChunk], plan: PlanIndex) -> Answer:
+        if decision.name == "targets":
+            # A target is a figure with a year; among close candidates prefer the clause that states one.
+            stating = [h for h in hits[:3] if _TARGET_SENTENCE_RE.search(h.chunk.text)]
+            if stating and stating[0] is not hits[0]:
+                hits = [stating[0]] + [h for h in hits if h is not stating[0]]
+        best = hits[0]
+        chosen = [best]
+        for hit in hits[1:3]:
+            # A second clause only when it is nearly as strong and on the question's own topic.
+            if hit.title_hit and best.title_hit and hit.score >= 0.8 * best.score and hit.chunk.clause_id != best.chunk.clause_id:
+                chosen.append(hit)
+        tokens = [t for t in tokenize(expand_query(query)) if t not in _GENERIC]
+        lines, citations = [], []
+        missing_detail_note = None
+        for n, hit in enumerate(chosen, start=1):
+            clause = plan.clauses.get(hit.chunk.clause_id)
+            document = plan.documents.get(hit.chunk.doc_id)
+            if clause is None or document is None:
+                continue
+            quote = self._best_quote(hit.chunk, tokens, decision)
+            lines.append(f"根据《{document.title}》{clause.clause_path} [{n}]：\n\n> {quote}")
+            citations.append(_citation(document, clause, quote, chunk=hit.chunk))
+            if n == 1 and decision.detail and not _answers_detail(decision.detail, quote, clause):
+                missing_detail_note = self.replies["notes"]["detail_missing"].format(
+                    title=document.title, clause=clause.clause_path, detail=_detail_name(decision.detail)
+                )
+        body = "\n\n".join(lines)
+        if missing_detail_note:
+            body = f"{missing_detail_note}\n\n{body}"
+        if is_english(question):
+            body = f"{self.replies['notes']['english']}\n\n{body}"
+        return self._finish(question, body, citations, plan, route_name=decision.name)
+
+    def _best_quote(self, chunk: Chunk, tokens: list[str], decision: Route) -> str:
+        """The clause sentences that carry the question's terms, verbatim and contiguous."""
+        sentences = [s for s in split_sentences(chunk.text) if not _AGENCY_PAREN_RE.fullmatch(s)]
+        if not sentences:
+            return chunk.text
+        token_set = set(tokens)
+
+        def score(i: int, sentence: str) -> float:
+            words = set(tokenize(sentence))
+            value = sum(len(t) for t in token_set & words)
+            if decision.name == "targets" and _NUMBER_RE.search(sentence):
+                value += 3
+            if decision.name == "support" and _SUPPORT_WORDS.search(sentence):
+                value += 2
+            if decision.detail and _NUMBER_RE.search(sentence):
+                value += 1
+            return value - 0.01 * i
+
+        heading = set(tokenize(chunk.clause_path.split(" › ")[-1]))
+        if len(chunk.text) <= 400 and not (token_set - heading - _GENERIC):
+            # The question names the clause itself ("舆论宣传引导怎么安排的"): quote all of it.
+            return chunk.text
+        ranked = sorted(enumerate(sentences), key=lambda item: -score(*item))
+        best_index, best_sentence = ranked[0]
+        picked = [best_sentence]
+        # A heading-only first sentence ("（三）人工智能+医疗。") says nothing; take the next one too.
+        if len(best_sentence) < 20 and best_index + 1 < len(sentences):
+            picked.append(sentences[best_index + 1])
+        elif len(ranked) > 1 and score(*ranked[1]) > 0 and abs(ranked[1][0] - best_index) == 1:
+            picked.append(ranked[1][1])
+        return _contiguous(chunk.text, picked)
+
+    # --- refusal and finishing ----------------------------------------------------------
+    def _refuse(self, question: str, decision: Route) -> Answer:
+        refusal = self.replies["refusal"]
+        reason = refusal["reasons"][decision.refusal or "off_topic"].format(place=decision.place or "")
+        titles = "、".join(f"《{d.title}》" for d in self.plan.documents.values()) or "（目前尚未收录任何文件）"
+        text = "\n\n".join(
+            [refusal["intro"].format(reason=reason), refusal["scope"].format(titles=titles), refusal["hotline"]]
+        )
+        return Answer(question=question, answer=text, refused=True, citations=[], route="refuse")
+
+    def _finish(self, question: str, body: str, citations: list[Citation], plan: PlanIndex, route_name: str) -> Answer:
+        notes = []
+        seen = set()
+        for citation in citations:
+            document = next((d for d in plan.documents.values() if d.title == citation.doc_title), None)
+            if document is None or document.doc_id in seen:
+                continue
+            seen.add(document.doc_id)
+            if document.is_draft:
+                notes.append(self.replies["notes"]["draft"].format(title=document.title))
+            elif document.effective_date:
+                expiry = f"，有效期至{document.expiry_date}" if document.expiry_date else ""
+                notes.append(
+                    self.replies["notes"]["effective"].format(
+                        title=document.title, effective_date=document.effective_date, expiry=expiry
+                    )
+                )
+        if notes:
+            body = body + "\n\n" + "\n".join(f"*{note}*" for note in notes)
+        return Answer(question=question, answer=body, refused=False, citations=citations[: max(self.settings.max_citations, 15)], route=route_name)
+
+
+# --- helpers -------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Strip invisible and control characters; refuse empty or over-long questions with a clear message."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("the question must be text")
+    question = _CONTROL.sub("", question).strip()
+    if not question:
+        raise InvalidQuestion("the question is empty; ask about a policy, e.g. “人工智能+医疗由哪些部门负责？”")
+    if len(question) > max_chars:
+        raise InvalidQuestion(f"the question has {len(question)} characters; the limit is {max_chars}")
+    return question
+
+
+def _names(agency: str) -> list[str]:
+    from bot.agencies import ALIASES
+
+    return [a for a in ALIASES.get(agency, []) if re.search(r"[\u4e00-\u9fff]", a)]
+
+
+def _agency_quote(clause: Clause) -> str:
+    match = _AGENCY_PAREN_RE.search(clause.text)
+    return match.group(0) if match else clause.text
+
+
+def _contiguous(text: str, sentences: list[str]) -> str:
+    """One verbatim span of ``text`` covering ``sentences`` when they are close, else the first one."""
+    spans = sorted((text.find(s), text.find(s) + len(s)) for s in sentences if s and s in text)
+    if not spans:
+        return sentences[0] if sentences else text
+    start, end = spans[0][0], spans[-1][1]
+    if end - start > 400:
+        start, end = spans[0]
+    return text[start:end].strip()
+
+
+def _citation(document: Document, clause: Clause, quote: str, chunk: Chunk | None = None) -> Citation:
+    return Citation(
+        doc_title=document.title,
+        clause=clause.clause_path,
+        quote=quote,
+        source=document.source,
+        page=clause.page,
+        clause_text=clause.text,
+        status=document.status,
+    )
+
+
+def plan_agencies(plan: PlanIndex, citation: Citation) -> list[str]:
+    clause = next((c for c in plan.clauses.values() if c.clause_path == citation.clause and c.text == citation.clause_text), None)
+    return clause.responsible_agencies if clause else []
+
+
+_DETAIL_NAMES = {
+    "面值": "面值", "金额": "金额", "额度": "额度", "比例": "比例", "利率": "利率", "上限": "上限", "最高": "最高额度",
+    "截止日期": "截止日期", "什么时候截止": "截止日期", "申请时间": "申请时间", "何时申请": "申请时间",
+}
+
+
+def _detail_name(detail: str) -> str:
+    return _DETAIL_NAMES.get(detail, "金额、比例或日期等具体标准")
+
+
+def _answers_detail(detail: str, quote: str, clause: Clause) -> bool:
+    """Whether the cited clause states the figure or date the question asks for."""
+    if re.search(r"截止|时间|何时|什么时候|日期", detail):
+        return bool(re.search(r"\d{1,2}月\d{1,2}日|\d{4}年", clause.text))
+    if re.search(r"面值|金额|额度|比例|利率|钱|上限|最高|万|元|点|rate|amount|value|cap|how much", detail, re.I):
+        return bool(re.search(r"\d+(\.\d+)?\s*(%|万|亿|元|倍|个百分点)", clause.text))
+    return bool(_NUMBER_RE.search(quote))

@@ -1,0 +1,97 @@
+"""The one object the CLI, the API and the UI use: ingest files, search clauses, answer questions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answerer import ExtractiveAnswerer
+from bot.errors import PolicyBotError, UnsupportedDocument
+from bot.models import Answer, Turn
+from bot.planindex import PlanIndex
+from bot.settings import Settings
+from ingest.chunker import ClauseChunker
+from ingest.pipeline import expand_paths, parse_file
+from vectorstore.retriever import HybridRetriever, ScoredChunk
+from vectorstore.store import ClauseStore, IngestResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestFailure:
+    path: Path
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    results: list[IngestResult]
+    failures: list[IngestFailure]
+    seconds: float
+
+    @property
+    def clauses(self) -> int:
+        return sum(len(r.document.clauses) for r in self.results)
+
+
+class PolicyBot:
+    """Wires ingest → store → retrieval → answer for one set of settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = ClauseStore(settings)
+        self.retriever = HybridRetriever(self.store, settings)
+        self.answerer = ExtractiveAnswerer(self.retriever, settings)
+        self.chunker = ClauseChunker(settings.max_chunk_chars)
+
+    # --- ingest -------------------------------------------------------------------------
+    def ingest(
+        self, paths: list[Path], progress: Callable[[int, int, Path, str], None] | None = None
+    ) -> IngestReport:
+        """Parse every file first, then write each document; a refused file leaves the index as it was."""
+        started = time.perf_counter()
+        files = expand_paths(paths)
+        results, failures = [], []
+        for number, path in enumerate(files, start=1):
+            try:
+                document = parse_file(path, max_bytes=int(self.settings.max_file_mb * 1_000_000))
+                result = self.store.upsert_document(document, self.chunker(document))
+                results.append(result)
+                status = f"{result.status}, {len(document.clauses)} clauses"
+            except UnsupportedDocument as exc:
+                failures.append(IngestFailure(path, str(exc)))
+                status = "refused"
+            if progress:
+                progress(number, len(files), path, status)
+        return IngestReport(results, failures, time.perf_counter() - started)
+
+    def ingest_bundled_if_empty(self) -> IngestReport | None:
+        if self.stats()["documents"] > 0:
+            return None
+        return self.ingest([self.settings.corpus_dir])
+
+    # --- questions ----------------------------------------------------------------------
+    def ask(self, question: str, history: list[Turn] | list[dict] | None = None) -> Answer:
+        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history or []]
+        return self.answerer.ask(question, turns)
+
+    def search(self, query: str, k: int | None = None, doc_id: str | None = None, jurisdiction: str | None = None) -> list[ScoredChunk]:
+        if not query or not query.strip():
+            raise PolicyBotError("the search query is empty")
+        return self.retriever.search(query, k=k, doc_id=doc_id, jurisdiction=jurisdiction)
+
+    def plan(self) -> PlanIndex:
+        return self.answerer.plan
+
+    def stats(self) -> dict[str, int]:
+        return self.store.stats()
+
+    def warm_up(self) -> None:
+        """Load the embedding model, jieba and the BM25 snapshot before the first question."""
+        self.retriever.snapshot()
+        self.store.embedder.query_vector("预热")
+        _ = self.answerer.plan

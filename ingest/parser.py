@@ -1,0 +1,247 @@
+"""Parse normalised paragraphs into a ``Document``: metadata, notice and the clause tree.
+
+Chinese policy documents number their structure with ``第X章`` / ``第X节`` / ``第X条`` or
+``一、`` / ``（一）`` / ``1.`` / ``（1）``. Which marker is the outer level is decided by the
+order in which the kinds first appear, so both styles (and mixtures) nest correctly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from ingest.models import Clause, Document, Notice, Paragraph, content_id
+
+CN_NUM = "一二三四五六七八九十百零〇两"
+_MARKERS: list[tuple[str, re.Pattern[str]]] = [
+    ("chapter", re.compile(rf"^(第[{CN_NUM}\d]+章)\s*(.*)$")),
+    ("part", re.compile(rf"^(第[{CN_NUM}\d]+节)\s*(.*)$")),
+    ("article", re.compile(rf"^(第[{CN_NUM}\d]+条)\s*(.*)$")),
+    ("cn_num", re.compile(r"^([一二三四五六七八九十]+、)\s*(.*)$")),
+    ("cn_paren", re.compile(r"^(（[一二三四五六七八九十]+）)\s*(.*)$")),
+    ("arabic", re.compile(r"^(\d{1,2}[\.．、])(?!\d)\s*(.*)$")),
+    ("arabic_paren", re.compile(r"^(（\d{1,2}）)\s*(.*)$")),
+]
+_TOP_KINDS = {"chapter", "article", "cn_num"}
+_SPACED_KINDS = {"chapter", "part", "article"}
+
+DATE = r"\d{4}年\d{1,2}月\d{1,2}日"
+_DATE_LINE_RE = re.compile(rf"^{DATE}$")
+_ISSUER_RE = re.compile(r"^[\u4e00-\u9fff（）]{3,40}(委员会|人民政府|政府|办公厅|办公室|厅|局|委|办|中心|院|部)$")
+_TITLE_WORDS_RE = re.compile(r"(办法|细则|计划|方案|意见|通知|规定|条例|决定|纲要|措施|政策|规划|指南|公告)")
+_AGENCY_OPEN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:]")
+_JURISDICTION_RE = re.compile(r"^(?:关于)?([\u4e00-\u9fff]{1,6}?(?:省|自治区|市|县|区))")
+
+
+@dataclass
+class _Node:
+    kind: str
+    level: int
+    position: int
+    label: str
+    number: str
+    title: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    has_body: bool = False
+
+
+def match_marker(text: str) -> tuple[str, str, str] | None:
+    """(kind, marker, rest) when ``text`` opens a numbered clause."""
+    for kind, pattern in _MARKERS:
+        match = pattern.match(text)
+        if match:
+            return kind, match.group(1), match.group(2)
+    return None
+
+
+def split_title(kind: str, rest: str) -> tuple[str, bool]:
+    """The clause's short heading and whether the paragraph carries body text too."""
+    if not rest:
+        return "", False
+    bracket = re.match(r"^【([^】]{1,20})】", rest)
+    if bracket:
+        return bracket.group(1), len(rest) > bracket.end()
+    if len(rest) <= 30 and not re.search(r"[。；！？]", rest.rstrip("。")):
+        return rest.rstrip("。"), False
+    head = re.match(r"^([^。；，：]{2,24})[。]", rest)
+    if head and kind != "article":
+        return head.group(1), True
+    return "", True
+
+
+def extract_agencies(text: str) -> list[str]:
+    """Agencies named in ``（责任单位：…）``, lead first; nested parentheses stay inside a name."""
+    agencies: list[str] = []
+    for opening in _AGENCY_OPEN_RE.finditer(text):
+        depth, start, names, current = 1, opening.end(), [], []
+        for char in text[start:]:
+            if char in "（(":
+                depth += 1
+            elif char in "）)":
+                depth -= 1
+                if depth == 0:
+                    break
+            if depth == 1 and char in "、，,；;":
+                names.append("".join(current))
+                current = []
+            else:
+                current.append(char)
+        names.append("".join(current))
+        for name in names:
+            name = re.sub(r"等$", "", name.strip(" 。"))
+            if name and name not in agencies:
+                agencies.append(name)
+    return agencies
+
+
+def _first(pattern: str, text: str) -> str | None:
+    match = re.search(pattern, text)
+    return match.group(1).strip() if match else None
+
+
+def parse_notice(text: str) -> Notice:
+    contacts = _first(r"联系人[：:]\s*([^；;。\n]+)", text)
+    return Notice(
+        text=text,
+        deadline=_first(rf"请于\s*({DATE}(?:（[^）]*）)?)\s*前", text),
+        contacts=[c.strip() for c in re.split(r"[、，,]", contacts)] if contacts else [],
+        phones=re.findall(r"0\d{2,3}-\d{7,8}", text),
+        emails=re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text),
+        address=_first(r"(?:通信地址|通讯地址|地址)[：:]\s*([^；;。\n]+)", text),
+        postcode=_first(r"邮编[：:]\s*(\d{6})", text),
+        recipient=_first(r"反馈至\s*([^。；\n]+)", text),
+    )
+
+
+def _split_front(front: list[Paragraph]) -> tuple[list[Paragraph], list[Paragraph]]:
+    """Separate a notice (ending with its 附件 line, issuer and date) from the document's own front matter."""
+    attachment = next((i for i, p in enumerate(front) if re.match(r"^附件\s*\d*\s*[：:]", p.text)), None)
+    if attachment is None:
+        return [], front
+    end = attachment + 1
+    while end < len(front) and end - attachment <= 2 and (
+        _DATE_LINE_RE.match(front[end].text) or _ISSUER_RE.match(front[end].text)
+    ):
+        end += 1
+    return front[:end], front[end:]
+
+
+def _title_lines(front: list[Paragraph]) -> tuple[list[str], list[Paragraph]]:
+    """The title (and a following status line such as （征求意见稿）) and the rest of the front matter."""
+    short = [
+        i
+        for i, p in enumerate(front)
+        if len(p.text) <= 60 and not p.text.endswith("。") and not _DATE_LINE_RE.match(p.text)
+    ]
+    if not short:
+        return [], front
+    titled = [i for i in short if _TITLE_WORDS_RE.search(front[i].text) and not _ISSUER_RE.match(front[i].text)]
+    start = titled[0] if titled else short[0]
+    end = start + 1
+    while end < len(front) and re.match(r"^（[^）]*稿）$|^（[^）]{1,20}）$", front[end].text):
+        end += 1
+    title = [p.text for p in front[start:end]]
+    rest = front[:start] + front[end:]
+    return title, rest
+
+
+def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
+    """Build the document, its metadata and its clause tree from normalised paragraphs."""
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", source)
+    doc_id = content_id(stem, prefix="doc")
+    content_hash = hashlib.sha256("\n".join(p.text for p in paragraphs).encode()).hexdigest()[:20]
+
+    body_start = next(
+        (i for i, p in enumerate(paragraphs) if (m := match_marker(p.text)) and m[0] in _TOP_KINDS),
+        len(paragraphs),
+    )
+    notice_paragraphs, front = _split_front(paragraphs[:body_start])
+    title_lines, front_rest = _title_lines(front)
+    title = "".join(title_lines) or stem
+    issuer_lines = [p.text for p in front_rest if _ISSUER_RE.match(p.text)]
+    issuer_lines += [p.text for p in notice_paragraphs if _ISSUER_RE.match(p.text)]
+    date_lines = [p.text for p in front_rest + notice_paragraphs if _DATE_LINE_RE.match(p.text)]
+    preamble = [p for p in front_rest if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text))]
+
+    all_text = "\n".join(p.text for p in paragraphs)
+    status, effective = "正式", _first(rf"自\s*({DATE})\s*起(?:施行|实施|执行)", all_text)
+    if "征求意见" in title or "征求意见稿" in all_text[:2000]:
+        status = "征求意见稿"
+    elif effective:
+        status = "施行"
+    jurisdiction = _first(_JURISDICTION_RE.pattern, title) or (
+        _first(_JURISDICTION_RE.pattern, issuer_lines[0]) if issuer_lines else None
+    )
+
+    document = Document(
+        doc_id=doc_id,
+        content_hash=content_hash,
+        source=source,
+        title=title,
+        issuer=issuer_lines[0] if issuer_lines else None,
+        date=date_lines[0] if date_lines else _first(rf"({DATE})", all_text),
+        status=status,
+        effective_date=effective,
+        expiry_date=_first(rf"有效期至\s*({DATE})", all_text),
+        jurisdiction=jurisdiction,
+    )
+    positioned: list[tuple[int, Clause]] = []
+
+    def emit(position: int, path: list[str], number: str, title: str, kind: str, paras: list[Paragraph]) -> None:
+        text = "\n".join(p.text for p in paras).strip()
+        if not text:
+            return
+        positioned.append(
+            (position, Clause(
+                id=content_id(doc_id, "|".join(path), text, prefix="clause"),
+                doc_id=doc_id,
+                path=path,
+                number=number,
+                title=title,
+                kind=kind,
+                text=text,
+                page=paras[0].page,
+                responsible_agencies=extract_agencies(text),
+            ))
+        )
+
+    if notice_paragraphs:
+        notice_text = "\n".join(p.text for p in notice_paragraphs)
+        document.notice = parse_notice(notice_text)
+        label = "征求意见通知" if "征求意见" in notice_text else "通知"
+        emit(-2, [label], "", label, "notice", notice_paragraphs)
+    if preamble:
+        emit(-1, ["前言"], "", "前言", "preamble", preamble)
+
+    levels: dict[str, int] = {}
+    stack: list[_Node] = []
+
+    def close(node: _Node) -> None:
+        if node.has_body:
+            path = [n.label for n in stack[: stack.index(node) + 1]]
+            emit(node.position, path, node.number, node.title, "article" if node.kind == "article" else "section", node.paragraphs)
+
+    for position, paragraph in enumerate(paragraphs[body_start:]):
+        marker = match_marker(paragraph.text)
+        if marker is None:
+            if stack:
+                stack[-1].paragraphs.append(paragraph)
+                stack[-1].has_body = True
+            continue
+        kind, number, rest = marker
+        level = levels.setdefault(kind, len(levels))
+        while stack and stack[-1].level >= level:
+            close(stack[-1])
+            stack.pop()
+        title, has_body = split_title(kind, rest)
+        label = f"{number} {title}".strip() if kind in _SPACED_KINDS else f"{number}{title}"
+        if kind == "article" and not title:
+            label = number
+        stack.append(_Node(kind, level, position, label, number, title, [paragraph], has_body))
+    while stack:
+        close(stack[-1])
+        stack.pop()
+    # A parent closes after its children; reading order is by where each clause starts.
+    document.clauses = [clause for _, clause in sorted(positioned, key=lambda item: item[0])]
+    return document

