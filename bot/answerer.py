@@ -108,7 +108,10 @@ class ExtractiveAnswerer:
         ]
         if not tokens:
             return any(h.title_hit for h in hits[:3])
-        known = set(tokenize(" ".join(h.chunk.index_text() for h in hits[:3])))
+        known: set[str] = set()
+        for hit in hits[:3]:
+            position = snap.by_id.get(hit.chunk.id)
+            known |= snap.tokens[position] if position is not None else set(tokenize(hit.chunk.index_text()))
 
         def idf(token: str) -> float:
             return math.log(1 + total / (1 + df.get(token, 0)))

@@ -20,11 +20,13 @@ _CREATIVE = re.compile(
     re.I,
 )
 _FRAUD = re.compile(
-    r"(帮|教|怎么|如何|怎样|能不能|可不可以|想|我要|有没有办法).{0,12}(伪造|造假|做假|作假|虚开|虚构|编造|骗取|套取|骗补|冒充|假冒|洗钱|假的?(合同|发票|材料|证明|财报|报表))"
-    r"|(伪造|虚开|假)(的)?.{0,10}(发票|合同|材料|公章|证明|财报|数据)|(随便|瞎)编|编造|骗.{0,4}(补贴|券|资金|政策)"
-    r"|\b(fake|forge|forged|falsify|fraudulent(ly)?|launder)\b",
+    r"(帮|教|怎么|如何|怎样|能不能|可不可以|想|我要|有没有办法|给我|替我|能否).{0,12}"
+    r"(伪造|造假|做假|作假|假的|假材料|虚开|虚构|编造|瞎编|随便编|骗|套取|冒充|假冒|洗钱)"
+    r"|(随便|瞎)编|\b(fake|forge|forged|falsify|fraudulent(ly)?|launder)\b",
     re.I,
 )
+# Asking what happens to fraud is a question about the rules, not a request for help with it.
+_ABOUT_CONSEQUENCES = re.compile(r"后果|处罚|惩罚|会怎样|会怎么样|追责|法律责任|查处|举报|不予支持|consequence|penalt", re.I)
 _OFF_TOPIC = re.compile(
     r"天气(怎么样|如何|预报|好吗)|(今天|明天|后天|这周|本周|周末|现在).{0,6}(天气|气温|下雨|下雪|温度)|\bweather\b"
     r"|个税|个人所得税|所得税|增值税|退税|缴税|交税|纳税|税率|\btax(es)?\b"
@@ -141,7 +143,7 @@ def route(question: str, *, known_agencies: list[str], covered_places: set[str])
     """Refusal categories first (they hold whatever the index says), then the answer route."""
     if _INJECTION.search(question):
         return Route("refuse", refusal="injection")
-    if _FRAUD.search(question):
+    if _FRAUD.search(question) and not _ABOUT_CONSEQUENCES.search(question):
         return Route("refuse", refusal="fraud")
     if _CREATIVE.search(question):
         return Route("refuse", refusal="creative")

@@ -62,6 +62,8 @@ def split_title(kind: str, rest: str) -> tuple[str, bool]:
     bracket = re.match(r"^【([^】]{1,20})】", rest)
     if bracket:
         return bracket.group(1), len(rest) > bracket.end()
+    if kind == "article":
+        return "", True  # an article's first words are its body, not a heading
     if len(rest) <= 30 and not re.search(r"[。；！？]", rest.rstrip("。")):
         return rest.rstrip("。"), False
     head = re.match(r"^([^。；，：]{2,24})[。]", rest)
@@ -149,7 +151,7 @@ def _title_lines(front: list[Paragraph]) -> tuple[list[str], list[Paragraph]]:
 def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     """Build the document, its metadata and its clause tree from normalised paragraphs."""
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", source)
-    doc_id = content_id(stem, prefix="doc")
+    doc_id = content_id(source, prefix="doc")
     content_hash = hashlib.sha256("\n".join(p.text for p in paragraphs).encode()).hexdigest()[:20]
 
     body_start = next(
@@ -230,6 +232,11 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
                 stack[-1].has_body = True
             continue
         kind, number, rest = marker
+        if stack and stack[-1].kind == "article" and kind not in _TOP_KINDS | {"part"}:
+            # Items （一）… inside an article belong to it: the article is what a citation names.
+            stack[-1].paragraphs.append(paragraph)
+            stack[-1].has_body = True
+            continue
         level = levels.setdefault(kind, len(levels))
         while stack and stack[-1].level >= level:
             close(stack[-1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 # NOTE: with OpenMP's default thread pool a single 20 ms query embedding sometimes stalls
@@ -30,8 +31,18 @@ class E5EmbeddingFunction(EmbeddingFunction[Documents]):
     def __call__(self, input: Documents) -> Embeddings:
         if not input:
             return []
-        vectors = np.atleast_2d(self._model().passage(list(input)))
-        return [row.astype(np.float32) for row in vectors]
+        texts = list(input)
+        model = self._model()
+        workers = min(len(texts), os.cpu_count() or 1)
+        if workers < 2:
+            return [row.astype(np.float32) for row in np.atleast_2d(model.passage(texts))]
+        # The engine releases the GIL, so one single-threaded embedding per core runs in parallel.
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda part: np.atleast_2d(model.passage(part)), [texts[i::workers] for i in range(workers)]))
+        vectors = np.zeros((len(texts), parts[0].shape[1]), dtype=np.float32)
+        for i, part in enumerate(parts):
+            vectors[i::workers] = part
+        return list(vectors)
 
     def embed_query(self, input: Documents) -> Embeddings:
         vectors = np.atleast_2d(self._model().query(list(input)))

@@ -37,6 +37,7 @@ class _Snapshot:
     chunks: list[Chunk]
     by_id: dict[str, int]
     bm25: bm25s.BM25 | None
+    tokens: list[set[str]]
     vocabulary: set[str]
     document_frequency: dict[str, int]
     title_tokens: list[set[str]]
@@ -89,8 +90,11 @@ class HybridRetriever:
         common = max(2, int(0.2 * len(chunks)))
         title_tokens = []
         for chunk in chunks:
-            last = chunk.clause_path.split(" › ")[-1]
-            title = re.sub(r"^(第[^章节条]+[章节条]|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])", "", last)
+            # Every heading on the path counts: in 第X条 documents the chapter carries the topic.
+            title = " ".join(
+                re.sub(r"^(第[^章节条]+[章节条]|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])", "", segment)
+                for segment in chunk.clause_path.split(" › ")
+            )
             title_tokens.append(
                 {t for t in tokenize(title) if t not in _GENERIC_TITLE_TOKENS and len(t) > 1 and df.get(t, 0) <= common}
             )
@@ -99,6 +103,7 @@ class HybridRetriever:
             chunks=chunks,
             by_id={c.id: i for i, c in enumerate(chunks)},
             bm25=bm25,
+            tokens=[set(t) for t in corpus],
             vocabulary=set(df),
             document_frequency=df,
             title_tokens=title_tokens,
@@ -162,7 +167,7 @@ class HybridRetriever:
                 dense=dense.get(i, 0.0),
                 bm25=float(bm25_scores[i]),
                 title_hit=i in title_hits,
-                matched_terms=sorted(token_set & set(tokenize(snap.chunks[i].index_text()))),
+                matched_terms=sorted(token_set & snap.tokens[i]),
             )
             for i in ordered
         ]

@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export POLICYBOT_PORT ?= 7860
+
+.PHONY: install run test eval bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Pinned by constraints.txt so a fresh clone installs what was tested.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Create the environment, ingest the bundled corpus if the index is empty, serve the chat.
+run: install
+	$(BIN)/policybot serve
+
+## The whole test suite (starts its own Chroma server on loopback).
+test: install
+	$(BIN)/python -m pytest -q
+
+## Answer quality and latency on the evaluation sets (see benchmarks/eval.sh).
+eval: install
+	PATH=$(abspath $(BIN)):$$PATH bash benchmarks/eval.sh
+
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output
