@@ -22,8 +22,9 @@ PINYIN_RESTORE = {
     "yiliu": "一流",
     "gaoji": "高级",
 }
+# Not inside words, e-mail addresses or URLs (www.zhengfu.gov.cn stays as it is).
 _PINYIN_RE = re.compile(
-    r"(?<![A-Za-z])(" + "|".join(sorted(PINYIN_RESTORE, key=len, reverse=True)) + r")(?![A-Za-z])"
+    r"(?<![A-Za-z0-9_.@/:-])(" + "|".join(sorted(PINYIN_RESTORE, key=len, reverse=True)) + r")(?![A-Za-z0-9_@.])"
 )
 
 _INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -35,6 +36,7 @@ _PUNCT_BEFORE_CJK = re.compile(rf"([,;:?!])(?=\s*[{CJK}“‘（])")
 _PUNCT_AFTER_CJK = re.compile(rf"(?<=[{CJK}”’）])([,;:?!])")
 _PAREN_WITH_CJK = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
 
+_ITEM_NUMBER_RE = re.compile(r"^\s*\((\d{1,2}|[一二三四五六七八九十]{1,3})\)")
 _PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-—–]\s*\d{1,4}\s*[-—–]|\d{1,4}|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4}|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)\s*$", re.I)
 
 SENTENCE_END = "。！？；!?…"
@@ -51,16 +53,22 @@ def normalize_text(text: str) -> str:
     text = _CONTROL_RE.sub("", text)
     text = text.replace("\u3000", " ")
     text = _PINYIN_RE.sub(lambda m: PINYIN_RESTORE[m.group(1)], text)
-    # NFKC turns （） and ，into ASCII; put the Chinese forms back where the context is Chinese.
-    previous = None
-    while previous != text:
-        previous = text
-        text = _PAREN_WITH_CJK.sub(r"（\1）", text)
+    text = chinese_parentheses(text)
     text = _PUNCT_BEFORE_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1)], text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1)], text)
     text = re.sub(rf"(?<=[{CJK}])\.(?=\s|$)", "。", text)
     text = re.sub(r"[ \t]+", " ", text)
     return re.sub(r"(?<=[，；：？！。、])\s+", "", text).strip()
+
+
+def chinese_parentheses(text: str) -> str:
+    """NFKC turns （） into ASCII; restore them around Chinese text and numbered items like （1）."""
+    text = _ITEM_NUMBER_RE.sub(r"（\1）", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PAREN_WITH_CJK.sub(r"（\1）", text)
+    return text
 
 
 def _is_page_number(line: str) -> bool:
@@ -122,4 +130,5 @@ def paragraphs_from_pages(pages: list[tuple[int | None, str]], *, layout_wrapped
             merged[-1] = (first_page, text + glue + line, line)
         else:
             merged.append((page, line, line))
-    return [Paragraph(text=text, page=page) for page, text, _ in merged]
+    # A bracket wrapped over two lines is only whole, and recognisable, after the join.
+    return [Paragraph(text=chinese_parentheses(text), page=page) for page, text, _ in merged]

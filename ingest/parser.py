@@ -25,6 +25,8 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _TOP_KINDS = {"chapter", "article", "cn_num"}
 _SPACED_KINDS = {"chapter", "part", "article"}
+# Kinds whose short line ending in 。 is still a heading; numbered items (1. / （1）) are sentences.
+_HEADING_KINDS = {"chapter", "part", "cn_num", "cn_paren"}
 
 DATE = r"\d{4}年\d{1,2}月\d{1,2}日"
 _DATE_LINE_RE = re.compile(rf"^{DATE}$")
@@ -64,9 +66,11 @@ def split_title(kind: str, rest: str) -> tuple[str, bool]:
         return bracket.group(1), len(rest) > bracket.end()
     if kind == "article":
         return "", True  # an article's first words are its body, not a heading
-    if len(rest) <= 30 and not re.search(r"[。；！？]", rest.rstrip("。")):
+    if len(rest) <= 30 and not re.search(r"[。；！？]", rest.rstrip("。") if kind in _HEADING_KINDS else rest):
         return rest.rstrip("。"), False
-    head = re.match(r"^([^。；，：]{2,24})[。]", rest)
+    # "（三）人工智能+医疗。建设…": a short phrase ended by 。 and followed by body text is a heading;
+    # a lone sentence ("（2）同一笔贷款不得重复享受。") is not.
+    head = re.match(r"^([^。；，：]{2,24})[。](?=.)", rest)
     if head and kind != "article":
         return head.group(1), True
     return "", True

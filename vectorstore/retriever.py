@@ -119,7 +119,7 @@ class HybridRetriever:
         jurisdiction: str | None = None,
     ) -> list[ScoredChunk]:
         """Best chunks for ``query``, fused from dense, BM25 and heading matches."""
-        k = k or self.settings.top_k
+        k = self.settings.top_k if k is None else k
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
         snap = self.snapshot()
