@@ -6,7 +6,7 @@ import math
 import re
 import time
 
-from bot.agencies import find_agencies
+from bot.agencies import ALIASES, find_agencies
 from bot.errors import InvalidQuestion
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
@@ -131,7 +131,7 @@ class ExtractiveAnswerer:
         chosen = [h for h in hits[:3] if h.title_hit and h.chunk.responsible_agencies] or hits[:1]
         if len(chosen) > 1 and not hits[0].title_hit:
             chosen = hits[:1]
-        lines, citations = [], []
+        lines, citations, english = [], [], []
         for hit in chosen:
             clause = plan.clauses.get(hit.chunk.clause_id)
             document = plan.documents.get(hit.chunk.doc_id)
@@ -144,12 +144,12 @@ class ExtractiveAnswerer:
             lines.append(f"**{clause.title or clause.clause_path}**的责任单位是：{listed} [{n}]")
             lines.append(f"> {quote}")
             citations.append(_citation(document, clause, quote))
+            english.append(f"{clause.clause_path}: {', '.join(agencies)}")
         if not citations:
             return None
         body = "\n\n".join(lines)
         if is_english(question):
-            english = "; ".join(f"{c.clause}: {', '.join(plan_agencies(plan, c))}" for c in citations)
-            body = f"Responsible agencies (lead first) — {english}\n\n{body}"
+            body = f"Responsible agencies (lead first) — {'; '.join(english)}\n\n{body}"
         return self._finish(question, body, citations, plan, route_name="agencies")
 
     def _agencies_in_text(self, question: str, clause: Clause, plan: PlanIndex) -> Answer | None:
@@ -248,7 +248,7 @@ class ExtractiveAnswerer:
                 continue
             quote = self._best_quote(hit.chunk, tokens, decision)
             lines.append(f"根据《{document.title}》{clause.clause_path} [{n}]：\n\n> {quote}")
-            citations.append(_citation(document, clause, quote, chunk=hit.chunk))
+            citations.append(_citation(document, clause, quote))
             if n == 1 and decision.detail and not _answers_detail(decision.detail, quote, clause):
                 missing_detail_note = self.replies["notes"]["detail_missing"].format(
                     title=document.title, clause=clause.clause_path, detail=_detail_name(decision.detail)
@@ -341,8 +341,6 @@ def clean_question(question: str, max_chars: int) -> str:
 
 
 def _names(agency: str) -> list[str]:
-    from bot.agencies import ALIASES
-
     return [a for a in ALIASES.get(agency, []) if re.search(r"[\u4e00-\u9fff]", a)]
 
 
@@ -362,7 +360,7 @@ def _contiguous(text: str, sentences: list[str]) -> str:
     return text[start:end].strip()
 
 
-def _citation(document: Document, clause: Clause, quote: str, chunk: Chunk | None = None) -> Citation:
+def _citation(document: Document, clause: Clause, quote: str) -> Citation:
     return Citation(
         doc_title=document.title,
         clause=clause.clause_path,
@@ -372,11 +370,6 @@ def _citation(document: Document, clause: Clause, quote: str, chunk: Chunk | Non
         clause_text=clause.text,
         status=document.status,
     )
-
-
-def plan_agencies(plan: PlanIndex, citation: Citation) -> list[str]:
-    clause = next((c for c in plan.clauses.values() if c.clause_path == citation.clause and c.text == citation.clause_text), None)
-    return clause.responsible_agencies if clause else []
 
 
 _DETAIL_NAMES = {
