@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from dataclasses import dataclass
 
 from bot.agencies import ALIASES, find_agencies
 from bot.errors import InvalidQuestion
@@ -28,6 +29,17 @@ _GENERIC = {
 }
 
 
+@dataclass
+class Retrieval:
+    """A routed question with its clauses, or the refusal that ends it."""
+
+    question: str
+    query: str
+    route: Route
+    hits: list[ScoredChunk]
+    refusal: Answer | None = None
+
+
 class ExtractiveAnswerer:
     """Answers from the plan index and the best clauses, quoting every statement it makes."""
 
@@ -48,21 +60,30 @@ class ExtractiveAnswerer:
         return self._plan
 
     # --- entry point -----------------------------------------------------------------
-    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
-        started = time.perf_counter()
+    def retrieve(self, question: str, history: list[Turn] | None = None) -> Retrieval:
+        """Clean and route the question and find its clauses; decide here whether to refuse.
+
+        Any answer writer (this one, or an LLM) starts from this, so a refusal holds for all:
+        when ``refusal`` is set, nothing else may answer the question.
+        """
         question = clean_question(question, self.settings.max_question_chars)
         history = history or []
         plan = self.plan
         decision = route(question, known_agencies=find_agencies(question, plan.agencies), covered_places=plan.jurisdictions())
         query = self._contextual_query(question, history)
-        if decision.name == "refuse" and decision.refusal == "other_jurisdiction" and not plan.documents:
-            decision = Route("refuse", refusal="off_topic")
+        if not plan.documents:
+            return Retrieval(question, query, decision, [], self._refuse(question, Route("refuse", refusal="off_topic")))
         if decision.name == "refuse":
-            answer = self._refuse(question, decision)
-        elif not plan.documents:
-            answer = self._refuse(question, Route("refuse", refusal="off_topic"))
-        else:
-            answer = self._answer(question, query, decision, plan, history)
+            return Retrieval(question, query, decision, [], self._refuse(question, decision))
+        hits = self.retriever.search(query, k=self.settings.top_k)
+        if decision.name != "reverse_agency" and (not hits or not self._relevant(query, hits)):
+            return Retrieval(question, query, decision, hits, self._refuse(question, Route("refuse", refusal="off_topic")))
+        return Retrieval(question, query, decision, hits, None)
+
+    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
+        started = time.perf_counter()
+        retrieval = self.retrieve(question, history)
+        answer = retrieval.refusal or self.compose(retrieval)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
@@ -74,15 +95,16 @@ class ExtractiveAnswerer:
         return question
 
     # --- routes ----------------------------------------------------------------------
-    def _answer(self, question: str, query: str, decision: Route, plan: PlanIndex, history: list[Turn]) -> Answer:
+    def compose(self, retrieval: Retrieval) -> Answer:
+        """The extractive answer for a question that ``retrieve`` did not refuse."""
+        question, query, decision, hits = retrieval.question, retrieval.query, retrieval.route, retrieval.hits
+        plan = self.plan
         if decision.name == "reverse_agency":
-            agencies = find_agencies(question, plan.agencies)
-            answer = self._reverse_agency(question, agencies, plan)
+            answer = self._reverse_agency(question, find_agencies(question, plan.agencies), plan)
             if answer:
                 return answer
-        hits = self.retriever.search(query, k=self.settings.top_k)
-        if not hits or not self._relevant(query, hits):
-            return self._refuse(question, Route("refuse", refusal="off_topic"))
+            if not hits or not self._relevant(query, hits):
+                return self._refuse(question, Route("refuse", refusal="off_topic"))
         if decision.name == "deadlines_contacts":
             answer = self._notice(question, hits, plan)
             if answer:

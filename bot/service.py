@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,10 @@ class IngestReport:
     @property
     def clauses(self) -> int:
         return sum(len(r.document.clauses) for r in self.results)
+
+
+def _turns(history: list[Turn] | list[dict] | None) -> list[Turn]:
+    return [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history or []]
 
 
 class PolicyBot:
@@ -76,8 +81,15 @@ class PolicyBot:
 
     # --- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | list[dict] | None = None) -> Answer:
-        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history or []]
-        return self.answerer.ask(question, turns)
+        return self.answerer.ask(question, _turns(history))
+
+    def stream(self, question: str, history: list[Turn] | list[dict] | None = None) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are ready, then the whole ``Answer`` (with citations) last."""
+        answer = self.ask(question, history)
+        for piece in re.findall(r"[^\n]*\n*", answer.answer):
+            if piece:
+                yield piece
+        yield answer
 
     def search(self, query: str, k: int | None = None, doc_id: str | None = None, jurisdiction: str | None = None) -> list[ScoredChunk]:
         if not query or not query.strip():
