@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # canonical (as the plan writes it) → other names people use for the same agency
 ALIASES: dict[str, list[str]] = {
@@ -51,25 +52,36 @@ def canonical_agency(name: str) -> str:
     return name
 
 
-def find_agencies(text: str, known: list[str]) -> list[str]:
-    """Canonical agencies named in ``text``, by their document name or any alias; longest match wins."""
-    lowered = text.lower()
+_LOCAL_SUFFIX = r"[\u4e00-\u9fff]{1,8}?(?:委员会|办公室|局|厅|委|办)"
+
+
+@lru_cache(maxsize=64)
+def _matcher(known: tuple[str, ...], jurisdictions: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, str]]:
     names: dict[str, str] = {}
     for canonical in set(known) | set(ALIASES):
         for name in [canonical, *ALIASES.get(canonical, [])]:
             names[name.lower()] = canonical
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for name in sorted(names, key=len, reverse=True):
-        pattern = re.escape(name) if re.search(r"[\u4e00-\u9fff]", name) else rf"\b{re.escape(name)}\b"
-        for match in re.finditer(pattern, lowered):
-            span = match.span()
-            if any(span[0] < end and start < span[1] for start, end in taken):
-                continue
-            taken.append(span)
-            found.append((span[0], names[name]))
+    alternatives = [
+        re.escape(name) if re.search(r"[\u4e00-\u9fff]", name) else rf"\b{re.escape(name)}\b"
+        for name in sorted(names, key=len, reverse=True)
+    ]
+    # Agencies of an indexed city or county ("示例市数据局") are named by their jurisdiction.
+    local = [rf"{re.escape(j)}{_LOCAL_SUFFIX}" for j in jurisdictions if re.search(r"[市县区州]$", j)]
+    return re.compile("|".join(local + alternatives)), names
+
+
+def find_agencies(text: str, known: list[str], jurisdictions: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Canonical agencies named in ``text``, by their document name, an alias or a local jurisdiction.
+
+    A short alias inside a longer local name ("数据局" in "示例市数据局") is not the provincial agency.
+    """
+    pattern, names = _matcher(tuple(sorted(set(known))), tuple(sorted(jurisdictions)))
     ordered: list[str] = []
-    for _, canonical in sorted(found):
+    for match in pattern.finditer(text.lower()):
+        name = match.group(0)
+        canonical = names.get(name, text[match.start() : match.end()])
+        if name in names and name != canonical.lower() and match.start() > 0 and text[match.start() - 1] in "市县区州":
+            continue
         if canonical not in ordered:
             ordered.append(canonical)
     return ordered

@@ -69,7 +69,7 @@ class ExtractiveAnswerer:
         question = clean_question(question, self.settings.max_question_chars)
         history = history or []
         plan = self.plan
-        decision = route(question, known_agencies=find_agencies(question, plan.agencies), covered_places=plan.jurisdictions())
+        decision = route(question, known_agencies=find_agencies(question, plan.agencies, plan.jurisdictions()), covered_places=plan.jurisdictions())
         query = self._contextual_query(question, history)
         if not plan.documents:
             return Retrieval(question, query, decision, [], self._refuse(question, Route("refuse", refusal="off_topic")))
@@ -100,7 +100,7 @@ class ExtractiveAnswerer:
         question, query, decision, hits = retrieval.question, retrieval.query, retrieval.route, retrieval.hits
         plan = self.plan
         if decision.name == "reverse_agency":
-            answer = self._reverse_agency(question, find_agencies(question, plan.agencies), plan)
+            answer = self._reverse_agency(question, find_agencies(question, plan.agencies, plan.jurisdictions()), plan)
             if answer:
                 return answer
             if not hits or not self._relevant(query, hits):
@@ -123,17 +123,20 @@ class ExtractiveAnswerer:
         """
         snap = self.retriever.snapshot()
         df, total = snap.document_frequency, max(1, len(snap.chunks))
+        # The question's own words count; words added by query expansion count only where the
+        # documents use them (they are hints, not evidence that the question is off-topic).
+        own = set(tokenize(query))
         tokens = [
             t
-            for t in tokenize(expand_query(query))
-            if t not in _GENERIC and len(t) > 1 and (_CJK_RE.search(t) or t in df)
+            for t in dict.fromkeys(tokenize(expand_query(query)))
+            if t not in _GENERIC and len(t) > 1 and ((t in own and _CJK_RE.search(t)) or t in df)
         ]
         if not tokens:
             return any(h.title_hit for h in hits[:3])
         known: set[str] = set()
         for hit in hits[:3]:
             position = snap.by_id.get(hit.chunk.id)
-            known |= snap.tokens[position] if position is not None else set(tokenize(hit.chunk.index_text()))
+            known |= snap.tokens[position] if position is not None else set(tokenize(hit.chunk.search_text()))
 
         def idf(token: str) -> float:
             return math.log(1 + total / (1 + df.get(token, 0)))
@@ -148,7 +151,7 @@ class ExtractiveAnswerer:
     def _agencies(self, question: str, hits: list[ScoredChunk], plan: PlanIndex) -> Answer | None:
         top = plan.clauses.get(hits[0].chunk.clause_id)
         if top is not None and not top.responsible_agencies:
-            return self._agencies_in_text(question, top, plan)
+            return self._agencies_in_text(question, hits, plan)
         # Several fields named in one question ("医疗和教育分别谁负责") get one line each.
         chosen = [h for h in hits[:3] if h.title_hit and h.chunk.responsible_agencies] or hits[:1]
         if len(chosen) > 1 and not hits[0].title_hit:
@@ -174,18 +177,36 @@ class ExtractiveAnswerer:
             body = f"Responsible agencies (lead first) — {'; '.join(english)}\n\n{body}"
         return self._finish(question, body, citations, plan, route_name="agencies")
 
-    def _agencies_in_text(self, question: str, clause: Clause, plan: PlanIndex) -> Answer | None:
-        """A clause without a 责任单位 list may still say who does what in its sentences."""
-        sentences = [s for s in split_sentences(clause.text) if find_agencies(s, plan.agencies)]
-        if not sentences:
+    def _agencies_in_text(self, question: str, hits: list[ScoredChunk], plan: PlanIndex) -> Answer | None:
+        """Clauses without a 责任单位 list may still say who does what in their sentences.
+
+        The best clause leads; the next ones join only when they name an agency in a sentence
+        that shares the question's terms (e.g. 受理 in both 第三条 and 第十二条).
+        """
+        tokens = set(tokenize(expand_query(question))) - _GENERIC
+        lines, citations = [], []
+        for rank, hit in enumerate(hits[:3]):
+            clause = plan.clauses.get(hit.chunk.clause_id)
+            if clause is None:
+                continue
+            scored = [
+                (len(tokens & set(tokenize(s))), s)
+                for s in split_sentences(clause.text)
+                if find_agencies(s, plan.agencies, plan.jurisdictions())
+            ]
+            scored = [item for item in scored if item[0] > 0 or rank == 0]
+            if not scored:
+                continue
+            scored.sort(key=lambda item: -item[0])
+            quote = _contiguous(clause.text, [s for _, s in scored[:2]])
+            named = find_agencies(quote, plan.agencies, plan.jurisdictions())
+            document = plan.documents[clause.doc_id]
+            n = len(citations) + 1
+            lines.append(f"根据《{document.title}》{clause.clause_path}，涉及的单位有：{'、'.join(named)} [{n}]\n\n> {quote}")
+            citations.append(_citation(document, clause, quote))
+        if not citations:
             return None
-        document = plan.documents[clause.doc_id]
-        tokens = set(tokenize(question))
-        sentences.sort(key=lambda s: -len(tokens & set(tokenize(s))))
-        quote = _contiguous(clause.text, sentences[:2])
-        named = find_agencies(quote, plan.agencies)
-        body = f"根据《{document.title}》{clause.clause_path}，涉及的单位有：{'、'.join(named)} [1]\n\n> {quote}"
-        return self._finish(question, body, [_citation(document, clause, quote)], plan, route_name="agencies")
+        return self._finish(question, "\n\n".join(lines), citations, plan, route_name="agencies")
 
     def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex) -> Answer | None:
         if not agencies:
@@ -249,11 +270,17 @@ class ExtractiveAnswerer:
         return self._finish(question, body, [_citation(document, notice_clause, quote)], plan, route_name="deadlines_contacts")
 
     def _from_clauses(self, question: str, query: str, decision: Route, hits: list[ScoredChunk], plan: PlanIndex) -> Answer:
+        stating: list[ScoredChunk] = []
         if decision.name == "targets":
             # A target is a figure with a year; among close candidates prefer the clause that states one.
             stating = [h for h in hits[:3] if _TARGET_SENTENCE_RE.search(h.chunk.text)]
-            if stating and stating[0] is not hits[0]:
-                hits = [stating[0]] + [h for h in hits if h is not stating[0]]
+        elif decision.detail:
+            # Asked for a figure (比例, 上限, 日期…): prefer a close candidate that gives one.
+            stating = [
+                h for h in hits[:3] if _states_detail(decision.detail, h.chunk.text) and h.score >= 0.8 * hits[0].score
+            ]
+        if stating and stating[0] is not hits[0]:
+            hits = [stating[0]] + [h for h in hits if h is not stating[0]]
         best = hits[0]
         chosen = [best]
         for hit in hits[1:3]:
@@ -269,9 +296,9 @@ class ExtractiveAnswerer:
             if clause is None or document is None:
                 continue
             quote = self._best_quote(hit.chunk, tokens, decision)
-            lines.append(f"根据《{document.title}》{clause.clause_path} [{n}]：\n\n> {quote}")
+            lines.append(f"根据《{document.title}》{clause.clause_path} [{n}]{_scope_note(document, question)}：\n\n> {quote}")
             citations.append(_citation(document, clause, quote))
-            if n == 1 and decision.detail and not _answers_detail(decision.detail, quote, clause):
+            if n == 1 and decision.detail and not _states_detail(decision.detail, clause.text):
                 missing_detail_note = self.replies["notes"]["detail_missing"].format(
                     title=document.title, clause=clause.clause_path, detail=_detail_name(decision.detail)
                 )
@@ -306,6 +333,9 @@ class ExtractiveAnswerer:
             return chunk.text
         ranked = sorted(enumerate(sentences), key=lambda item: -score(*item))
         best_index, best_sentence = ranked[0]
+        if best_sentence.endswith(("：", ":")) and len(chunk.text) <= 600:
+            # "申请企业应当提交下列材料：" is only answered by the list that follows it.
+            return _contiguous(chunk.text, sentences[best_index:])
         picked = [best_sentence]
         # A heading-only first sentence ("（三）人工智能+医疗。") says nothing; take the next one too.
         if len(best_sentence) < 20 and best_index + 1 < len(sentences):
@@ -404,10 +434,18 @@ def _detail_name(detail: str) -> str:
     return _DETAIL_NAMES.get(detail, "金额、比例或日期等具体标准")
 
 
-def _answers_detail(detail: str, quote: str, clause: Clause) -> bool:
-    """Whether the cited clause states the figure or date the question asks for."""
+def _scope_note(document: Document, question: str) -> str:
+    """A city's or county's rules apply there only; say so unless the question is about that place."""
+    place = document.jurisdiction or ""
+    if not re.search(r"[市县区]$", place) or place[:-1] in question:
+        return ""
+    return f"（{place}的规定，仅适用于{place}）"
+
+
+def _states_detail(detail: str, text: str) -> bool:
+    """Whether ``text`` states the kind of figure or date the question asks for."""
     if re.search(r"截止|时间|何时|什么时候|日期", detail):
-        return bool(re.search(r"\d{1,2}月\d{1,2}日|\d{4}年", clause.text))
+        return bool(re.search(r"\d{1,2}月\d{1,2}日|\d{4}年", text))
     if re.search(r"面值|金额|额度|比例|利率|钱|上限|最高|万|元|点|rate|amount|value|cap|how much", detail, re.I):
-        return bool(re.search(r"\d+(\.\d+)?\s*(%|万|亿|元|倍|个百分点)", clause.text))
-    return bool(_NUMBER_RE.search(quote))
+        return bool(re.search(r"\d+(\.\d+)?\s*(%|万|亿|元|倍|个百分点)", text))
+    return bool(_NUMBER_RE.search(text))

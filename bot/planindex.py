@@ -27,6 +27,7 @@ class PlanIndex:
     @classmethod
     def from_documents(cls, documents: list[Document]) -> "PlanIndex":
         index = cls()
+        jurisdictions = frozenset(d.jurisdiction for d in documents if d.jurisdiction)
         for document in sorted(documents, key=lambda d: d.title):
             index.documents[document.doc_id] = document
             for clause in document.clauses:
@@ -36,7 +37,7 @@ class PlanIndex:
                     role = "牵头" if position == 0 else "参与"
                     index.by_agency.setdefault(agency, []).append(AgencyRole(clause, document, role))
                 body = re.sub(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*$", "", clause.text, flags=re.S)
-                for agency in find_agencies(body, known=[]):
+                for agency in find_agencies(body, known=[], jurisdictions=jurisdictions):
                     if agency not in responsible:
                         index.by_agency.setdefault(agency, []).append(AgencyRole(clause, document, "提及"))
         return index

@@ -96,8 +96,13 @@ class Chunk(BaseModel):
     status: str = "正式"
 
     def index_text(self) -> str:
-        """The text embedded and tokenised: headings carry as much meaning as the body."""
-        return f"{self.doc_title}\n{self.clause_path}{KIND_HINTS.get(self.kind, '')}\n{self.text}"
+        """The text embedded: the document title and headings carry as much meaning as the body."""
+        return f"{self.doc_title}\n{self.search_text()}"
+
+    def search_text(self) -> str:
+        """The text BM25 indexes. Without the document title, which every chunk of a document
+        shares and which would make its words look common (and cheap) within that document."""
+        return f"{self.clause_path}{KIND_HINTS.get(self.kind, '')}\n{self.text}"
 
 
 # What a clause of each kind is for, in the words people use when they ask about it.

@@ -77,7 +77,7 @@ class HybridRetriever:
         # Items of enumerations ("算力券、智能券等") are the documents' own terms of art.
         terms += [m for c in chunks for m in _ENUMERATION_ITEM_RE.findall(c.text)]
         add_words(sorted(set(terms)))
-        corpus = [tokenize(c.index_text()) for c in chunks]
+        corpus = [tokenize(c.search_text()) for c in chunks]
         bm25 = None
         if chunks:
             bm25 = bm25s.BM25()
