@@ -333,9 +333,10 @@ class ExtractiveAnswerer:
             return chunk.text
         ranked = sorted(enumerate(sentences), key=lambda item: -score(*item))
         best_index, best_sentence = ranked[0]
-        if best_sentence.endswith(("：", ":")) and len(chunk.text) <= 600:
-            # "申请企业应当提交下列材料：" is only answered by the list that follows it.
-            return _contiguous(chunk.text, sentences[best_index:])
+        lead_in = next((i for i in range(best_index, -1, -1) if sentences[i].endswith(("：", ":"))), None)
+        if lead_in is not None and len(chunk.text) <= 600:
+            # "申请企业应当提交下列材料：" and its items answer together; one item alone misleads.
+            return _contiguous(chunk.text, sentences[lead_in:])
         picked = [best_sentence]
         # A heading-only first sentence ("（三）人工智能+医疗。") says nothing; take the next one too.
         if len(best_sentence) < 20 and best_index + 1 < len(sentences):

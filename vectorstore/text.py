@@ -95,8 +95,14 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# "…可以申请算力券吗?" asks whether one qualifies: the conditions, not the procedure.
+_ELIGIBILITY_RE = re.compile(r"(可以|能|能否|能不能|是否可以|还能|有资格)(再)?申请.{0,16}[吗么]")
+
+
 def expand_query(question: str) -> str:
     """The question plus document terms for the English and everyday words it uses."""
     lowered = question.lower()
     extra = [EXPANSIONS[m.group(1)] for m in _EXPANSION_RE.finditer(lowered)]
+    if _ELIGIBILITY_RE.search(question):
+        extra.append("申请条件 支持对象 不予支持")
     return question if not extra else f"{question} {' '.join(extra)}"
