@@ -67,7 +67,9 @@ def _matcher(known: tuple[str, ...], jurisdictions: tuple[str, ...]) -> tuple[re
     ]
     # Agencies of an indexed city or county ("示例市数据局") are named by their jurisdiction.
     local = [rf"{re.escape(j)}{_LOCAL_SUFFIX}" for j in jurisdictions if re.search(r"[市县区州]$", j)]
-    return re.compile("|".join(local + alternatives)), names
+    # Any other provincial agency ("省财政厅"), tried last so known names and aliases win.
+    generic = [rf"(?<![市县区州])省{_LOCAL_SUFFIX}"]
+    return re.compile("|".join(local + alternatives + generic)), names
 
 
 def find_agencies(text: str, known: list[str], jurisdictions: set[str] | frozenset[str] = frozenset()) -> list[str]:

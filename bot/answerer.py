@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass
 
 from bot.agencies import ALIASES, find_agencies
+from bot.eligibility import check_profile, describe_profile, plan_evidence, profile_from_text
 from bot.errors import InvalidQuestion
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
-from bot.router import Route, is_english, is_follow_up, route
+from bot.router import PROVINCES, WITHIN, Route, is_english, is_follow_up, route
 from bot.settings import Settings
 from ingest.models import Chunk, Clause, Document
 from prompts import load_replies
@@ -38,6 +39,7 @@ class Retrieval:
     route: Route
     hits: list[ScoredChunk]
     refusal: Answer | None = None
+    asker_said: str = ""  # everything the user said in this conversation, for facts about the asker
 
 
 class ExtractiveAnswerer:
@@ -76,9 +78,11 @@ class ExtractiveAnswerer:
         if decision.name == "refuse":
             return Retrieval(question, query, decision, [], self._refuse(question, decision))
         hits = self.retriever.search(query, k=self.settings.top_k)
-        if decision.name != "reverse_agency" and (not hits or not self._relevant(query, hits)):
+        said = " ".join([t.content for t in history if t.role == "user"] + [question])
+        checked_elsewhere = decision.name in ("reverse_agency", "eligibility")
+        if not checked_elsewhere and (not hits or not self._relevant(query, hits)):
             return Retrieval(question, query, decision, hits, self._refuse(question, Route("refuse", refusal="off_topic")))
-        return Retrieval(question, query, decision, hits, None)
+        return Retrieval(question, query, decision, hits, None, said)
 
     def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
         started = time.perf_counter()
@@ -99,6 +103,12 @@ class ExtractiveAnswerer:
         """The extractive answer for a question that ``retrieve`` did not refuse."""
         question, query, decision, hits = retrieval.question, retrieval.query, retrieval.route, retrieval.hits
         plan = self.plan
+        if decision.name == "eligibility":
+            answer = self._eligibility(question, retrieval.asker_said, plan)
+            if answer:
+                return answer
+            if not hits or not self._relevant(query, hits):
+                return self._refuse(question, Route("refuse", refusal="off_topic"))
         if decision.name == "reverse_agency":
             answer = self._reverse_agency(question, find_agencies(question, plan.agencies, plan.jurisdictions()), plan)
             if answer:
@@ -207,6 +217,55 @@ class ExtractiveAnswerer:
         if not citations:
             return None
         return self._finish(question, "\n\n".join(lines), citations, plan, route_name="agencies")
+
+    def _eligibility(self, question: str, asker_said: str, plan: PlanIndex) -> Answer | None:
+        """Verdicts for the measures the question names (or all that set conditions), each condition cited."""
+        measures = [m for d in plan.documents.values() for m in d.measures]
+        # "算力券" or just "算力" ("买算力花了500万元") names the measure.
+        named = sorted(
+            {m.name for m in measures if m.name in question or (len(m.name) == 3 and m.name[:2] in question)},
+            key=len,
+            reverse=True,
+        )
+        if not named and not any(m.conditions for m in measures):
+            return None
+        places = sorted(plan.jurisdictions()) + [p for cities in WITHIN.values() for p in cities] + PROVINCES
+        profile = profile_from_text(asker_said, places)
+        result = check_profile(list(plan.documents.values()), profile, named or None)
+        verdicts = result.verdicts if named else [v for v in result.verdicts if v.failed or v.met or v.missing]
+        if not verdicts:
+            return None
+        citations: list[Citation] = []
+
+        def cite(evidence) -> str:
+            clause = plan.clauses.get(evidence.clause_id)
+            document = plan.documents.get(clause.doc_id) if clause else None
+            if clause is None or document is None:
+                return ""
+            for n, existing in enumerate(citations, start=1):
+                if existing.clause == clause.clause_path and existing.quote == evidence.quote and existing.doc_title == document.title:
+                    return f" [{n}]"
+            citations.append(_citation(document, clause, evidence.quote))
+            return f" [{len(citations)}]"
+
+        facts = describe_profile(profile)
+        lines = [f"按您提供的情况（{facts or '尚未提供具体情况'}），逐项对照已收录文件中的条件："]
+        for verdict in verdicts[:6]:
+            label = {"eligible": "✅ 符合文件列出的条件", "not_eligible": "❌ 不符合", "undetermined": "❓ 尚不能确定"}[verdict.verdict]
+            scope = f"，适用于{verdict.jurisdiction}" if verdict.jurisdiction else ""
+            lines.append(f"\n**{verdict.measure}**（《{verdict.doc_title}》{scope}）：{label}")
+            if verdict.benefit_explanation:
+                refs = "".join(cite(e) for e in verdict.benefit_evidence)
+                lines.append(f"- 支持标准：{verdict.benefit_explanation}{refs}")
+            for check in verdict.failed:
+                lines.append(f"- 不满足：{check.requirement}{cite(check.evidence)}")
+            for check in verdict.missing:
+                lines.append(f"- 需要确认：{check.follow_up or check.requirement}{cite(check.evidence)}")
+            if verdict.note:
+                mention = plan_evidence(plan, verdict)
+                lines.append(f"- {verdict.note}{cite(mention) if mention else ''}")
+        answer = self._finish(question, "\n".join(lines), citations, plan, route_name="eligibility")
+        return answer
 
     def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex) -> Answer | None:
         if not agencies:
@@ -355,23 +414,26 @@ class ExtractiveAnswerer:
         )
         return Answer(question=question, answer=text, refused=True, citations=[], route="refuse")
 
-    def _finish(self, question: str, body: str, citations: list[Citation], plan: PlanIndex, route_name: str) -> Answer:
+    def status_notes(self, citations: list[Citation]) -> list[str]:
+        """A draft's or an effective document's note, once per cited document."""
+        templates = self.replies["notes"]
+        documents = {d.title: d for d in self.plan.documents.values()}
         notes = []
-        seen = set()
-        for citation in citations:
-            document = next((d for d in plan.documents.values() if d.title == citation.doc_title), None)
-            if document is None or document.doc_id in seen:
+        for title in dict.fromkeys(c.doc_title for c in citations):
+            document = documents.get(title)
+            if document is None:
                 continue
-            seen.add(document.doc_id)
             if document.is_draft:
-                notes.append(self.replies["notes"]["draft"].format(title=document.title))
+                notes.append(templates["draft"].format(title=document.title))
             elif document.effective_date:
                 expiry = f"，有效期至{document.expiry_date}" if document.expiry_date else ""
                 notes.append(
-                    self.replies["notes"]["effective"].format(
-                        title=document.title, effective_date=document.effective_date, expiry=expiry
-                    )
+                    templates["effective"].format(title=document.title, effective_date=document.effective_date, expiry=expiry)
                 )
+        return notes
+
+    def _finish(self, question: str, body: str, citations: list[Citation], plan: PlanIndex, route_name: str) -> Answer:
+        notes = self.status_notes(citations)
         if notes:
             body = body + "\n\n" + "\n".join(f"*{note}*" for note in notes)
         return Answer(question=question, answer=body, refused=False, citations=citations[: max(self.settings.max_citations, 15)], route=route_name)

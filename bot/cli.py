@@ -66,6 +66,32 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_eligibility(args) -> int:
+    bot = _bot(args)
+    try:
+        profile = json.loads(Path(args.profile).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolicyBotError(f"cannot read the profile {args.profile}: {exc}") from None
+    if not isinstance(profile, dict):
+        raise PolicyBotError(f"{args.profile}: the profile must be a JSON object")
+    result = bot.eligibility(profile, args.measure or None)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    labels = {"eligible": "符合", "not_eligible": "不符合", "undetermined": "尚不能确定"}
+    for verdict in result.verdicts:
+        print(f"\n{verdict.measure} —《{verdict.doc_title}》: {labels[verdict.verdict]}")
+        for check in verdict.failed:
+            print(f"  不满足: {check.requirement}  [{check.evidence.clause}] “{check.evidence.quote}”")
+        for check in verdict.missing:
+            print(f"  需要确认: {check.follow_up}  [{check.evidence.clause}]")
+        if verdict.note:
+            print(f"  {verdict.note}")
+        if verdict.benefit_explanation:
+            print(f"  支持标准: {verdict.benefit_explanation}")
+    return 0
+
+
 def cmd_stats(args) -> int:
     bot = _bot(args)
     stats = bot.stats()
@@ -104,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write one answer per line here")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("eligibility", help="which support measures apply to a profile, condition by condition")
+    p.add_argument("--profile", required=True, help='JSON file, e.g. {"type": "enterprise", "region": "杭州市", "annual_revenue_cny": 3e8}')
+    p.add_argument("--measure", action="append", help="only measures whose name contains this (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eligibility)
 
     p = sub.add_parser("stats", help="documents and chunks in the index")
     p.add_argument("--json", action="store_true")

@@ -95,6 +95,9 @@ _QUANTITY = re.compile(
     r"|\bhow much\b|\brate\b|\bamount\b|\bface value\b|\bvalue\b|\bcap\b)",
     re.I,
 )
+# "我们公司去年营收3亿元，可以申请算力券吗?": the asker describes itself and asks what it can get.
+_DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职工|社保|参保|分公司|关联方|失信|注册在|注册地|花了|支出|\d+\s*(人|名员工)")
+_ASKS_IF_ELIGIBLE = re.compile(r"(能|可以|可否|能否|能不能|是否|够|符合).{0,12}(申请|享受|拿|获得|申报|条件|资格)|能拿多少|补多少|能补")
 _ANAPHORA = re.compile(r"^(那|那么|这个|这|它|其|该|上述|还有|另外|以及|and |what about|how about)|它|其|该领域|这个领域|这项|这些|上面|刚才|\bit\b|\bthat\b|\bthose\b", re.I)
 _ENGLISH = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -102,7 +105,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @dataclass
 class Route:
-    name: str  # reverse_agency | deadlines_contacts | agencies | targets | support | general | refuse
+    name: str  # eligibility | reverse_agency | deadlines_contacts | agencies | targets | support | general | refuse
     refusal: str | None = None  # other_jurisdiction | off_topic | creative | injection | fraud
     place: str | None = None
     detail: str | None = None  # the quantity asked for, when the question asks one
@@ -153,6 +156,8 @@ def route(question: str, *, known_agencies: list[str], covered_places: set[str])
     if place:
         return Route("refuse", refusal="other_jurisdiction", place=place)
     detail = asks_detail(question)
+    if _DESCRIBES_ASKER.search(question) and _ASKS_IF_ELIGIBLE.search(question):
+        return Route("eligibility", detail=detail)
     if known_agencies and _REVERSE_WORDS.search(question):
         return Route("reverse_agency", detail=detail)
     for name, pattern in _ROUTES:

@@ -9,13 +9,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.answerer import ExtractiveAnswerer
+from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.errors import PolicyBotError, UnsupportedDocument
+from bot.llm import ChatModel, LLMAnswerer, llm_configured
 from bot.models import Answer, Turn
 from bot.planindex import PlanIndex
 from bot.settings import Settings
 from ingest.chunker import ClauseChunker
-from ingest.pipeline import expand_paths, parse_file
+from ingest.pipeline import expand_paths
+from ingest.sandbox import parse_file_isolated
 from vectorstore.retriever import HybridRetriever, ScoredChunk
 from vectorstore.store import ClauseStore, IngestResult
 
@@ -46,12 +51,16 @@ def _turns(history: list[Turn] | list[dict] | None) -> list[Turn]:
 class PolicyBot:
     """Wires ingest → store → retrieval → answer for one set of settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, chat_model: ChatModel | None = None) -> None:
         self.settings = settings
         self.store = ClauseStore(settings)
         self.retriever = HybridRetriever(self.store, settings)
         self.answerer = ExtractiveAnswerer(self.retriever, settings)
         self.chunker = ClauseChunker(settings.max_chunk_chars)
+        # Generated answers when a model is configured (or given); extractive ones otherwise.
+        self.llm: LLMAnswerer | None = None
+        if chat_model is not None or llm_configured(settings):
+            self.llm = LLMAnswerer(self.answerer, settings, chat_model)
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(
@@ -63,7 +72,12 @@ class PolicyBot:
         results, failures = [], []
         for number, path in enumerate(files, start=1):
             try:
-                document = parse_file(path, max_bytes=int(self.settings.max_file_mb * 1_000_000))
+                document = parse_file_isolated(
+                    path,
+                    max_bytes=int(self.settings.max_file_mb * 1_000_000),
+                    timeout_seconds=self.settings.parse_timeout_seconds,
+                    memory_mb=self.settings.parse_memory_mb,
+                )
                 result = self.store.upsert_document(document, self.chunker(document))
                 results.append(result)
                 status = f"{result.status}, {len(document.clauses)} clauses"
@@ -81,10 +95,19 @@ class PolicyBot:
 
     # --- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | list[dict] | None = None) -> Answer:
+        if self.llm is not None:
+            return self.llm.ask(question, _turns(history))
         return self.answerer.ask(question, _turns(history))
 
     def stream(self, question: str, history: list[Turn] | list[dict] | None = None) -> Iterator[str | Answer]:
-        """Pieces of the answer text as they are ready, then the whole ``Answer`` (with citations) last."""
+        """Pieces of the answer text as they are ready, then the whole ``Answer`` (with citations) last.
+
+        With a model, the pieces are its tokens as they come and the final ``Answer`` is the verified
+        one: when verification removed something, its text differs from the pieces and is authoritative.
+        """
+        if self.llm is not None:
+            yield from self.llm.stream(question, _turns(history))
+            return
         answer = self.ask(question, history)
         for piece in re.findall(r"[^\n]*\n*", answer.answer):
             if piece:
@@ -95,6 +118,17 @@ class PolicyBot:
         if not query or not query.strip():
             raise PolicyBotError("the search query is empty")
         return self.retriever.search(query, k=k, doc_id=doc_id, jurisdiction=jurisdiction)
+
+    def eligibility(self, profile: Profile | dict, measure_names: list[str] | None = None) -> EligibilityResult:
+        """Every support measure's verdict for ``profile``, each condition cited."""
+        if not isinstance(profile, Profile):
+            try:
+                profile = Profile.model_validate(profile)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "profile"
+                raise PolicyBotError(f"invalid profile field '{field}': {first['msg']}") from None
+        return check_profile(list(self.plan().documents.values()), profile, measure_names)
 
     def plan(self) -> PlanIndex:
         return self.answerer.plan

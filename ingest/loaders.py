@@ -109,6 +109,7 @@ def _load_docx(name: str, data: bytes) -> RawDocument:
     return RawDocument(source=name, pages=[(None, "\n".join(lines))], layout_wrapped=False)
 
 
+_CHROME_RE = re.compile(r"(^|[-_ ])(nav|navbar|menu|footer|header|breadcrumbs?|crumbs?|share|toolbar|sidebar)($|[-_ ])", re.I)
 _BLOCK_TAGS = ["p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "title"]
 
 
@@ -116,8 +117,19 @@ def _load_html(name: str, data: bytes) -> RawDocument:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(name, data), "html.parser")
-    for element in soup(["script", "style", "noscript", "template", "iframe", "object", "svg"]):
+    for element in soup(["script", "style", "noscript", "template", "iframe", "object", "svg", "nav", "header", "footer", "aside"]):
         element.decompose()
+    # Site chrome (menus, breadcrumbs, footers) is not part of the policy.
+    for attribute in ("class", "id"):
+        for element in soup.find_all(attrs={attribute: _CHROME_RE}):
+            element.decompose()
+    heading = soup.find("h1")
+    title = heading.get_text(" ", strip=True) if heading else ""
+    if heading:
+        # The page <title> carries the site's name ("…_某某人民政府门户网站"); the <h1> is the document's.
+        heading.decompose()
+        if soup.title:
+            soup.title.decompose()
     for element in soup.find_all(_BLOCK_TAGS):
         element.insert_after("\n")
-    return RawDocument(source=name, pages=[(None, soup.get_text())], layout_wrapped=False)
+    return RawDocument(source=name, pages=[(None, f"{title}\n{soup.get_text()}")], layout_wrapped=False)

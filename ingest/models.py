@@ -57,6 +57,56 @@ class Clause(BaseModel):
         return self.responsible_agencies[0] if self.responsible_agencies else None
 
 
+class Evidence(BaseModel):
+    """Where a fact comes from: the verbatim sentence and its clause."""
+
+    quote: str
+    clause: str
+    clause_id: str
+    page: int | None = None
+
+
+class Condition(BaseModel):
+    """One checkable condition of a support measure, e.g. revenue_max 4e8 (营业收入不超过4亿元)."""
+
+    kind: str = Field(
+        description="region | legal_person | revenue_max | revenue_min | employees_max | insured_min | good_credit | "
+        "industry | related_party | double_funding | false_materials | provider_not_listed | bad_credit"
+    )
+    value: float | str | bool
+    evidence: Evidence
+
+
+class Benefit(BaseModel):
+    rate: float | None = Field(default=None, description="Share of the eligible spend, 0.3 for 30%.")
+    cap_cny: float | None = None
+    combined: bool = Field(default=False, description="A cap shared by several measures of the document.")
+    evidence: Evidence
+
+
+class Measure(BaseModel):
+    """A support measure (voucher, subsidy, preference…) with everything a document says about who gets it."""
+
+    id: str
+    doc_id: str
+    doc_title: str
+    source: str
+    jurisdiction: str | None = None
+    name: str
+    applicants: list[str] = Field(default_factory=list, description="enterprise | university | institute | individual")
+    applicant_evidence: Evidence | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    exclusions: list[Condition] = Field(default_factory=list)
+    benefits: list[Benefit] = Field(default_factory=list)
+    minimum_contract_cny: float | None = None
+    minimum_contract_evidence: Evidence | None = None
+    window: Evidence | None = None
+    agency: str | None = None
+    agency_evidence: Evidence | None = None
+    materials: Evidence | None = None
+    mentioned_in: Evidence | None = None
+
+
 class Document(BaseModel):
     """A parsed policy document: metadata, an optional notice and its clauses in reading order."""
 
@@ -72,6 +122,7 @@ class Document(BaseModel):
     jurisdiction: str | None = None
     notice: Notice | None = None
     clauses: list[Clause] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
 
     @property
     def is_draft(self) -> bool:
@@ -107,6 +158,6 @@ class Chunk(BaseModel):
 
 # What a clause of each kind is for, in the words people use when they ask about it.
 KIND_HINTS = {
-    "preamble": "（制定目的和依据）",
+    "preamble": "（文件开头：制定目的和依据）",
     "notice": "（公开征求意见：反馈意见的截止时间、方式、联系人和联系方式）",
 }

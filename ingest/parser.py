@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from ingest.conditions import extract_measures
 from ingest.models import Clause, Document, Notice, Paragraph, content_id
 
 CN_NUM = "一二三四五六七八九十百零〇两"
@@ -24,6 +25,8 @@ _MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("arabic_paren", re.compile(r"^(（\d{1,2}）)\s*(.*)$")),
 ]
 _TOP_KINDS = {"chapter", "article", "cn_num"}
+_ITEM_KINDS = {"arabic", "arabic_paren"}
+_STANDALONE_AGENCY_RE = re.compile(r"^[（(](?:责任单位|牵头单位|责任部门)[：:].*[）)]。?$")
 _SPACED_KINDS = {"chapter", "part", "article"}
 # Kinds whose short line ending in 。 is still a heading; numbered items (1. / （1）) are sentences.
 _HEADING_KINDS = {"chapter", "part", "cn_num", "cn_paren"}
@@ -228,12 +231,18 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
             path = [n.label for n in stack[: stack.index(node) + 1]]
             emit(node.position, path, node.number, node.title, "article" if node.kind == "article" else "section", node.paragraphs)
 
+    block_agencies: list[tuple[str, list[str]]] = []  # (path prefix, agencies) of standalone 责任单位 lines
     for position, paragraph in enumerate(paragraphs[body_start:]):
         marker = match_marker(paragraph.text)
         if marker is None:
             if stack:
                 stack[-1].paragraphs.append(paragraph)
                 stack[-1].has_body = True
+                if _STANDALONE_AGENCY_RE.match(paragraph.text):
+                    # A 责任单位 line after numbered items closes the block that holds them.
+                    block = next((n for n in reversed(stack) if n.kind not in _ITEM_KINDS), stack[0])
+                    prefix = " › ".join(n.label for n in stack[: stack.index(block) + 1])
+                    block_agencies.append((prefix, extract_agencies(paragraph.text)))
             continue
         kind, number, rest = marker
         if stack and stack[-1].kind == "article" and kind not in _TOP_KINDS | {"part"}:
@@ -255,4 +264,9 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
         stack.pop()
     # A parent closes after its children; reading order is by where each clause starts.
     document.clauses = [clause for _, clause in sorted(positioned, key=lambda item: item[0])]
+    for prefix, agencies in block_agencies:
+        for clause in document.clauses:
+            if not clause.responsible_agencies and (clause.clause_path + " › ").startswith(prefix + " › "):
+                clause.responsible_agencies = list(agencies)
+    document.measures = extract_measures(document)
     return document

@@ -41,6 +41,18 @@ FIXTURE_FILES = {
 }
 
 
+# --- no accidental LLM ----------------------------------------------------------------
+LLM_ENV = ("POLICYBOT_LLM_MODEL", "POLICYBOT_LLM_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _no_llm_from_the_environment(request, monkeypatch):
+    """A developer's own key must not turn the extractive tests into calls to a real model."""
+    if request.node.get_closest_marker("live_llm") is None:
+        for name in LLM_ENV:
+            monkeypatch.delenv(name, raising=False)
+
+
 # --- settings ------------------------------------------------------------------------
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:

@@ -179,16 +179,30 @@ class ClauseStore:
             if meta.get("content_hash") == document.content_hash and old_ids == new_ids:
                 return IngestResult(document, "unchanged", 0, 0)
 
-        present = set(self.chunks.get(ids=new_ids, include=[])["ids"]) if new_ids else set()
-        missing = [chunk for chunk in chunks if chunk.id not in present]
-        for start in range(0, len(missing), _BATCH):
-            batch = missing[start : start + _BATCH]
-            self.chunks.upsert(
-                ids=[c.id for c in batch],
-                documents=[c.text for c in batch],
-                embeddings=self.embedder([c.index_text() for c in batch]),
-                metadatas=[_chunk_metadata(c) for c in batch],
-            )
+        stored = self.chunks.get(ids=new_ids, include=["metadatas"]) if new_ids else {"ids": [], "metadatas": []}
+        present = dict(zip(stored["ids"], stored["metadatas"] or []))
+        # A stored chunk is reused only while what it carries is still right: a new version may
+        # keep a clause's text (so its id) but change the document's title or status.
+        missing = [chunk for chunk in chunks if present.get(chunk.id) != _chunk_metadata(chunk)]
+        written: list[str] = []
+        try:
+            for start in range(0, len(missing), _BATCH):
+                batch = missing[start : start + _BATCH]
+                self.chunks.upsert(
+                    ids=[c.id for c in batch],
+                    documents=[c.text for c in batch],
+                    embeddings=self.embedder([c.index_text() for c in batch]),
+                    metadatas=[_chunk_metadata(c) for c in batch],
+                )
+                written.extend(c.id for c in batch if c.id not in present)
+        except BaseException:
+            # Nothing of this version is live yet; take back what it added so no orphans pile up.
+            if written:
+                try:
+                    self.chunks.delete(ids=written)
+                except Exception:  # the original error is the one to report
+                    log.warning("could not remove %d chunks of a failed ingest of %s", len(written), document.source)
+            raise
         # The switch: from here on the new version is what retrieval sees.
         self.docs.upsert(
             ids=[document.doc_id],

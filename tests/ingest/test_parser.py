@@ -249,22 +249,12 @@ def test_short_policy_arabic_paren_level(fixture_files, key):
     assert "一、加大信贷支持力度 › （一）扩大首贷和信用贷投放 › 2. › （2）" in paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG ingest/parser.py: a （责任单位：…） line closing a （一） block is attached only to the "
-    "last open item (2.), so item 1. of the same block has no responsible agency",
-)
 def test_short_policy_block_agencies_cover_every_item(fixture_files):
     clauses = by_path(parse_file(fixture_files["short_md"]))
     first = clauses["一、加大信贷支持力度 › （一）扩大首贷和信用贷投放 › 1."]
     assert first.responsible_agencies == ["省经信厅", "省委金融办（省地方金融局）"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG ingest/loaders.py _load_html: the page <title> (with the site suffix "
-    "'_示例省人民政府门户网站') is taken as the document title instead of the <h1>",
-)
 def test_html_title_is_the_document_title(fixture_files, fixture_gen):
     assert parse_file(fixture_files["short_html"]).title == fixture_gen.SHORT_TITLE
 
