@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from bot.errors import IndexUnavailable
@@ -66,6 +68,20 @@ def _chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
     )
 
 
+def _check_writable(path: Path) -> None:
+    """Fail at start, in one line, when the index folder cannot be written (read-only, full, no rights)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"\0" * 4096)
+        probe.unlink()
+    except OSError as exc:
+        raise IndexUnavailable(
+            f"POLICYBOT_HOME is not writable at {path} ({exc.strerror or exc}); "
+            "point POLICYBOT_HOME at a writable folder with free space"
+        ) from None
+
+
 class ClauseStore:
     """Reads and writes clause chunks and document records in Chroma."""
 
@@ -108,7 +124,7 @@ class ClauseStore:
                 client.heartbeat()
                 return client
             path = self.settings.home / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
+            _check_writable(path)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except IndexUnavailable:
             raise

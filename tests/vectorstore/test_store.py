@@ -165,3 +165,23 @@ def test_unreachable_server_refused(tmp_path):
     with pytest.raises(IndexUnavailable, match=rf"cannot reach the index at http://127\.0\.0\.1:{port}") as info:
         ClauseStore(Settings(home=tmp_path, chroma_url=f"http://127.0.0.1:{port}"))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("errno_name", ["EROFS", "ENOSPC", "EACCES"])
+def test_unwritable_home_is_a_clear_error_at_start(tmp_path, monkeypatch, errno_name):
+    import errno
+    import os
+    from pathlib import Path
+
+    from bot.errors import IndexUnavailable
+    from bot.settings import Settings
+    from vectorstore.store import ClauseStore
+
+    def refuse(self, data):
+        code = getattr(errno, errno_name)
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    with pytest.raises(IndexUnavailable, match="POLICYBOT_HOME is not writable") as caught:
+        ClauseStore(Settings(home=tmp_path))
+    assert "\n" not in str(caught.value)
