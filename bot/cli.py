@@ -23,8 +23,14 @@ def _bot(args):
 
 
 def cmd_ingest(args) -> int:
+    from vectorstore.lock import IndexLock
+
     bot = _bot(args)
-    paths = [Path(p) for p in args.paths] or [bot.settings.corpus_dir]
+    with IndexLock(bot.settings, "policybot ingest"):
+        return _ingest(bot, [Path(p) for p in args.paths] or [bot.settings.corpus_dir])
+
+
+def _ingest(bot, paths: list[Path]) -> int:
 
     def progress(number: int, total: int, path: Path, status: str) -> None:
         print(f"[{number}/{total}] {path.name}: {status}", file=sys.stderr, flush=True)

@@ -63,3 +63,16 @@ def test_empty_question_is_a_one_line_error(home):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("policybot: the question is empty")
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_stops_with_a_clear_message_while_another_process_writes_the_index(home, tmp_path):
+    from bot.settings import Settings
+    from vectorstore.lock import IndexLock
+
+    with IndexLock(Settings(home=home), "policybot serve"):
+        result = policybot(home, "ingest", check=False)
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert "'policybot serve'" in message and "/api/admin/ingest" in message and "POLICYBOT_CHROMA_URL" in message
+    assert "\n" not in message
+    assert policybot(home, "ingest").returncode == 0  # free again once the holder is gone
