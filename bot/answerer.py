@@ -77,7 +77,8 @@ class ExtractiveAnswerer:
             return Retrieval(question, query, decision, [], self._refuse(question, Route("refuse", refusal="off_topic")))
         if decision.name == "refuse":
             return Retrieval(question, query, decision, [], self._refuse(question, decision))
-        hits = self.retriever.search(query, k=self.settings.top_k)
+        places = [p for p in plan.jurisdictions() if re.sub(r"(省|市|自治区|县|区)$", "", p) in query]
+        hits = self.retriever.search(query, k=self.settings.top_k, places=places)
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         checked_elsewhere = decision.name in ("reverse_agency", "eligibility")
         if not checked_elsewhere and (not hits or not self._relevant(query, hits)):

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.4, ge=0, description="Weight of dense similarity (fusion=score).")
     bm25_weight: float = Field(default=0.4, ge=0, description="Weight of BM25 (fusion=score).")
     title_weight: float = Field(default=0.3, ge=0, description="Weight of a clause heading match (fusion=score).")
+    jurisdiction_weight: float = Field(
+        default=0.15, ge=0, description="Preference for the place a question names, else for the broadest jurisdiction."
+    )
 
     # --- answer --------------------------------------------------------------------
     max_question_chars: int = Field(default=2000, description="Longer questions are refused with an error.")

@@ -41,6 +41,22 @@ class _Snapshot:
     vocabulary: set[str]
     document_frequency: dict[str, int]
     title_tokens: list[set[str]]
+    broadest: set[str]  # the jurisdictions of the highest level indexed (省 over 市 over 县/区)
+
+
+def _level(place: str) -> int:
+    if re.search(r"(省|自治区)$", place):
+        return 0
+    if place.endswith("市"):
+        return 1
+    return 2
+
+
+def _broadest(places: set[str]) -> set[str]:
+    if len({_level(p) for p in places}) < 2:
+        return set()  # all of one level: no jurisdiction is the default
+    top = min(_level(p) for p in places)
+    return {p for p in places if _level(p) == top}
 
 
 class HybridRetriever:
@@ -106,6 +122,7 @@ class HybridRetriever:
             tokens=[set(t) for t in corpus],
             vocabulary=set(df),
             document_frequency=df,
+            broadest=_broadest({c.jurisdiction for c in chunks if c.jurisdiction}),
             title_tokens=title_tokens,
         )
 
@@ -117,8 +134,14 @@ class HybridRetriever:
         k: int | None = None,
         doc_id: str | None = None,
         jurisdiction: str | None = None,
+        places: list[str] | None = None,
     ) -> list[ScoredChunk]:
-        """Best chunks for ``query``, fused from dense, BM25 and heading matches."""
+        """Best chunks for ``query``, fused from dense, BM25 and heading matches.
+
+        ``places`` are the jurisdictions the question names: their documents are preferred. A
+        question that names none prefers the broadest jurisdiction indexed (the province's plan
+        over a city's rules) when clauses are otherwise about as relevant.
+        """
         k = self.settings.top_k if k is None else k
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
@@ -159,6 +182,11 @@ class HybridRetriever:
         title_hits.sort(key=lambda i: -len(snap.title_tokens[i] & token_set))
 
         fused = self._fuse(dense, bm25_scores, bm25_rank, title_hits, snap, token_set)
+        preferred = set(places or []) or snap.broadest
+        if preferred and self.settings.jurisdiction_weight:
+            for i in fused:
+                if snap.chunks[i].jurisdiction in preferred:
+                    fused[i] += self.settings.jurisdiction_weight
         ordered = sorted(fused, key=lambda i: -fused[i])[:k]
         return [
             ScoredChunk(
