@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export POLICYBOT_PORT ?= 7860
 
-.PHONY: install run test eval bench lock clean
+.PHONY: install run test browser-deps eval bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,15 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/policybot serve
 
-## The whole test suite (starts its own Chroma server on loopback).
-test: install
+## The whole test suite (starts its own Chroma server on loopback; drives Debian's chromium).
+test: install browser-deps
 	$(BIN)/python -m pytest -q
+
+# The browser tests run /usr/bin/chromium; a CJK font makes their screenshots legible. CI runs as root.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; \
+	fi
 
 ## Answer quality and latency on the evaluation sets (see benchmarks/eval.sh).
 eval: install

@@ -1,10 +1,17 @@
-"""The web chat: a Chinese Gradio front end over ``PolicyBot.ask``.
+"""The served product: one server with the Chinese web chat at ``/`` and the API beside it.
 
-Run with ``python app.py``; host and port come from ``POLICYBOT_HOST`` / ``POLICYBOT_PORT``.
+``/``            Gradio chat (streamed answers, expandable citations, clause browser, agency directory, feedback)
+``/api/*``       HTTP API (ask, search, clauses, agencies, health, feedback, admin ingest); ``/openapi.json``
+``/v1/*``        OpenAI-compatible chat completions and models
+``/embed.js``    the portal widget, which opens ``/embed`` in an iframe
 
-Security: every piece of text that comes from a document or from a question is passed
-through ``html.escape`` before it is put into a chat message, and the Chatbot sanitizes
-HTML as well, so neither a policy file nor a visitor can inject markup or script.
+Run with ``policybot serve`` or ``python app.py``; host and port come from ``POLICYBOT_HOST`` /
+``POLICYBOT_PORT``.
+
+Security: every piece of text that comes from a document or from a question is passed through
+``html.escape`` (and Markdown link syntax is neutralised) before it is put into a chat message or
+a browser view, and Gradio sanitizes HTML as well, so neither a policy file nor a visitor can
+inject markup or script.
 """
 
 from __future__ import annotations
@@ -13,8 +20,11 @@ import html
 import logging
 import os
 import re
+import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
 
 # Gradio reads these at import / Blocks() time: no telemetry, no version check, no share link.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -22,29 +32,46 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_SHARE", "False")
 
 import gradio as gr  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
 
 from bot.errors import PolicyBotError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
 from bot.service import PolicyBot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from server import catalog  # noqa: E402
+from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa: E402
+from server.embed import build_embed_router, install_origin_policy  # noqa: E402
+from server.errors import install_error_handlers  # noqa: E402
+from server.feedback import FeedbackStore, feedback_path  # noqa: E402
+from server.limits import DeclaredBodyLimit, RateLimiter, RateLimitMiddleware  # noqa: E402
+from server.openai_compat import build_openai_router  # noqa: E402
+from server.runner import bind, serve  # noqa: E402
+from server.schemas import AgencyOut, DocumentOut  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 TITLE = "浙江省“人工智能+”政策问答"
 DESCRIPTION = (
-    "回答均引用原文条款并注明出处。《浙江省“人工智能+”行动计划（2024—2027年）》目前为**征求意见稿**，"
-    "尚未正式施行，具体内容以正式发布的文件为准。"
+    "回答均引用原文条款并注明出处，点击引用可展开完整条款。《浙江省“人工智能+”行动计划（2024—2027年）》目前为"
+    "**征求意见稿**，尚未正式施行，具体内容以正式发布的文件为准。"
 )
-EXAMPLES = [
+CITIZEN_QUESTIONS = [
     "人工智能+医疗由哪些部门负责？",
-    "省数据局负责哪些领域？",
-    "企业能获得哪些算力支持？",
-    "征求意见截止到什么时候？",
+    "人工智能+教育有哪些举措？",
     "到2027年的目标是什么？",
+    "征求意见截止到什么时候？",
+]
+ENTERPRISE_QUESTIONS = [
+    "企业能获得哪些算力支持？",
+    "中小企业有哪些金融信贷支持？",
+    "省数据局负责哪些领域？",
+    "人工智能+制造由哪些部门负责？",
 ]
 INTERNAL_ERROR = "抱歉，系统出现内部错误，请稍后再试。"
 MAX_HISTORY_TURNS = 10  # user+assistant pairs passed back to the bot as context
+ROLE_LABELS = {"牵头": "牵头", "参与": "参与", "提及": "文中提及"}
 
 # System fonts only: nothing is fetched from fonts.googleapis.com or any other CDN.
 FONT = ["system-ui", "-apple-system", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif"]
@@ -53,15 +80,32 @@ FONT_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 CSS = """
 .pb-citations ol { padding-left: 1.4em; margin: 0.3em 0; }
 .pb-citations li { margin-bottom: 0.6em; }
-.pb-status { border: 1px solid currentColor; border-radius: 4px; padding: 0 4px; font-size: 0.85em; }
+.pb-status { border: 1px solid currentColor; border-radius: 4px; padding: 0 4px; font-size: 0.85em; white-space: nowrap; }
 .pb-quote { margin: 0.3em 0; padding-left: 0.6em; border-left: 3px solid #d0d7de; }
 .pb-clause { white-space: pre-wrap; margin-top: 0.3em; }
 .pb-clause mark { padding: 0 1px; }
+.pb-citations summary, .pb-browser summary { cursor: pointer; }
+.pb-browser details { margin: 0.25em 0 0.25em 0.8em; }
+.pb-browser > details { margin-left: 0; }
+.pb-agencies { color: #59636e; font-size: 0.9em; }
+.pb-role { border-radius: 4px; padding: 0 4px; font-size: 0.85em; background: #eef2f6; }
+.pb-starters button { white-space: normal; text-align: left; }
+@media (max-width: 640px) {
+  .gradio-container { padding: 4px !important; }
+  .pb-starters { flex-direction: column; }
+  .pb-browser details { margin-left: 0.4em; }
+}
 """
 
 
 # --- rendering ------------------------------------------------------------------------
 _BLOCKQUOTE_PREFIX = re.compile(r"^(\s{0,3}(?:>\s?)*)(.*)$")
+
+
+def _escape_text(text: str) -> str:
+    # NOTE: html.escape stops tags; the brackets are escaped too so that "[x](javascript:…)" or
+    # "![](http://…)" in a clause never becomes a link or an image. "[1]" still reads "[1]".
+    return html.escape(text).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def escape_markdown(text: str) -> str:
@@ -73,7 +117,7 @@ def escape_markdown(text: str) -> str:
     lines = []
     for line in (text or "").splitlines():
         prefix, rest = _BLOCKQUOTE_PREFIX.match(line).groups()
-        lines.append(prefix + html.escape(rest))
+        lines.append(prefix + _escape_text(rest))
     return "\n".join(lines)
 
 
@@ -109,7 +153,7 @@ def _quote_spans(clause_text: str, quote: str) -> list[tuple[int, int]]:
 
 def _escape_block(text: str) -> str:
     # One line of HTML: a blank line would end the Markdown HTML block.
-    return html.escape(text).replace("\r\n", "\n").replace("\n", "<br>")
+    return html.escape(text or "").replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def highlight_clause(clause_text: str, quote: str) -> str:
@@ -130,6 +174,10 @@ def _doc_title(title: str) -> str:
     return title
 
 
+def _status_badge(status: str) -> str:
+    return f'<span class="pb-status">{html.escape(status)}</span>' if status else ""
+
+
 def render_citation(citation: Citation) -> str:
     head = [f"<strong>{html.escape(_doc_title(citation.doc_title))}</strong>"]
     if citation.clause:
@@ -137,7 +185,7 @@ def render_citation(citation: Citation) -> str:
     if citation.page is not None:
         head.append(f"第 {int(citation.page)} 页")
     if citation.status:
-        head.append(f'<span class="pb-status">{html.escape(citation.status)}</span>')
+        head.append(_status_badge(citation.status))
     item = " · ".join(head)
     if citation.quote:
         item += f'<div class="pb-quote">“{_escape_block(citation.quote)}”</div>'
@@ -169,46 +217,188 @@ def render_error(message: str) -> str:
     return "⚠️ " + html.escape(" ".join(str(message).split()))
 
 
-# --- handlers (testable without a browser) ----------------------------------------------
-def reply(bot: PolicyBot, question: str, turns: list[dict] | None = None) -> tuple[str, Answer | None]:
-    """Ask the bot; return the rendered bot message and the Answer (None on error).
+def _agencies_line(agencies: list[str]) -> str:
+    if not agencies:
+        return ""
+    return f' <span class="pb-agencies">（责任单位：{html.escape("、".join(agencies))}）</span>'
 
-    A ``PolicyBotError`` becomes its one-line message; anything else is logged and shown as
-    a generic apology, never as a traceback.
-    """
+
+def render_document(document: DocumentOut) -> str:
+    """A document's clause tree as nested, collapsible headings; each clause shows its agencies and text."""
+    meta = " · ".join(html.escape(x) for x in (document.issuer, document.date) if x)
+    head = (
+        f"<p><strong>{html.escape(_doc_title(document.title))}</strong> {_status_badge(document.status)}"
+        f"{' · ' + meta if meta else ''}<br>文件：{html.escape(document.source)}</p>"
+    )
+    # path prefix → (heading, own clauses, children), in reading order
+    root: dict = {"children": {}, "clauses": []}
+    for clause in document.clauses:
+        node = root
+        for heading in clause.path or [clause.title or clause.kind]:
+            node = node["children"].setdefault(heading, {"children": {}, "clauses": []})
+        node["clauses"].append(clause)
+
+    def render(heading: str, node: dict, depth: int) -> str:
+        agencies = [a for c in node["clauses"] for a in c.agencies]
+        summary = html.escape(heading) + _agencies_line(list(dict.fromkeys(agencies)))
+        body = ""
+        for clause in node["clauses"]:
+            page = f"（第 {int(clause.page)} 页）" if clause.page is not None else ""
+            body += f'<div class="pb-clause">{_escape_block(clause.text)}{page}</div>'
+        body += "".join(render(h, child, depth + 1) for h, child in node["children"].items())
+        is_open = " open" if depth == 0 and node["children"] else ""
+        return f"<details{is_open}><summary>{summary}</summary>{body}</details>"
+
+    tree = "".join(render(h, child, 0) for h, child in root["children"].items())
+    return f'<div class="pb-browser">{head}{tree}</div>'
+
+
+def render_agency(agency: AgencyOut, clause_texts: dict[str, str]) -> str:
+    """An agency's clauses, lead roles first, each expandable to its text."""
+    items = []
+    for entry in agency.clauses:
+        text = clause_texts.get(entry.clause_id, "")
+        page = f" · 第 {int(entry.page)} 页" if entry.page is not None else ""
+        items.append(
+            f'<li><details><summary><span class="pb-role">{html.escape(ROLE_LABELS.get(entry.role, entry.role))}</span> '
+            f"{html.escape(entry.clause)}{page}<br><small>{html.escape(_doc_title(entry.doc_title))} "
+            f"{_status_badge(entry.status)}</small></summary>"
+            f'<div class="pb-clause">{_escape_block(text)}</div></details></li>'
+        )
+    return (
+        f'<div class="pb-browser"><p><strong>{html.escape(agency.agency)}</strong>：'
+        f"{len(agency.clauses)} 条相关条款</p><ol>{''.join(items)}</ol></div>"
+    )
+
+
+VERDICT_LABELS = {"eligible": "✅ 符合文件列出的条件", "not_eligible": "❌ 不符合", "undetermined": "❓ 尚不能确定"}
+APPLICANT_CHOICES = [("企业", "enterprise"), ("高校", "university"), ("科研院所", "institute"), ("个人", "individual")]
+
+
+def _evidence_html(evidence) -> str:
+    return f'<br><small>{html.escape(evidence.clause)}：“{_escape_text(evidence.quote)}”</small>'
+
+
+def render_eligibility(result) -> str:
+    """Each measure's verdict with the conditions it rests on, quoted from their clauses."""
+    if not result.verdicts:
+        return "<p>已收录的文件中没有找到支持措施。</p>"
+    items = []
+    for verdict in result.verdicts:
+        scope = f"（适用于{html.escape(verdict.jurisdiction)}）" if verdict.jurisdiction else ""
+        rows = [f"<li>不满足：{html.escape(c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.failed]
+        rows += [f"<li>需要确认：{html.escape(c.follow_up or c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.missing]
+        rows += [f"<li>满足：{html.escape(c.requirement)}</li>" for c in verdict.met]
+        if verdict.benefit_explanation:
+            rows.insert(0, f"<li>支持标准：{html.escape(verdict.benefit_explanation)}"
+                           + "".join(_evidence_html(e) for e in verdict.benefit_evidence) + "</li>")
+        if verdict.note:
+            rows.append(f"<li>{html.escape(verdict.note)}</li>")
+        items.append(
+            f"<li><details><summary><strong>{_escape_text(verdict.measure)}</strong> — {VERDICT_LABELS[verdict.verdict]}"
+            f"<br><small>{html.escape(_doc_title(verdict.doc_title))}{scope}</small></summary><ul>{''.join(rows)}</ul></details></li>"
+        )
+    return f'<div class="pb-browser"><ol>{"".join(items)}</ol></div>'
+
+
+def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: float | None,
+                      employees: float | None, industry: str, spend_wan: float | None) -> str:
+    """The form's handler: a profile from the fields that were filled, then every measure's verdict."""
+    profile = {
+        "type": applicant or None,
+        "region": region.strip() or None,
+        "annual_revenue_cny": revenue_wan * 10_000 if revenue_wan is not None else None,
+        "employees": int(employees) if employees is not None else None,
+        "industry": industry.strip() or None,
+        "spend_cny": spend_wan * 10_000 if spend_wan is not None else None,
+    }
     try:
-        answer = bot.ask(question, list(turns or []))
+        return render_eligibility(bot.eligibility({k: v for k, v in profile.items() if v is not None}))
     except PolicyBotError as exc:
-        return render_error(str(exc)), None
+        return render_error(str(exc))
+
+
+# --- handlers (testable without a browser) ----------------------------------------------
+def _log_failure(question: object) -> None:
+    log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
+
+
+def _feedback_record(answer: Answer) -> dict:
+    public = answer.to_public()
+    return {"question": public["question"], "answer": public["answer"], "citations": public["citations"]}
+
+
+def chat_stream(
+    bot: PolicyBot,
+    message: str,
+    chat_history: list | None,
+    turns: list[dict] | None,
+    records: list | None = None,
+) -> Iterator[tuple[str, list, list[dict], list]]:
+    """One chat step, streamed: yields (textbox value, messages shown, raw turns, feedback records).
+
+    ``chat_history`` is what the Chatbot shows (escaped HTML); ``turns`` holds the raw question /
+    answer text the bot uses for follow-up questions; ``records`` runs parallel to
+    ``chat_history`` and holds, for each answer, what a thumbs up or down is stored with.
+    A ``PolicyBotError`` becomes its one-line message; anything else a generic apology.
+    """
+    message = message if isinstance(message, str) else ""
+    chat_history, turns, records = list(chat_history or []), list(turns or []), list(records or [])
+    records += [None] * (len(chat_history) - len(records))
+    if message.strip():
+        chat_history.append({"role": "user", "content": escape_markdown(message.strip())})
+        records.append(None)
+    chat_history.append({"role": "assistant", "content": ""})
+    records.append(None)
+
+    text, answer = "", None
+    try:
+        for piece in bot.stream(message, list(turns)):
+            if isinstance(piece, Answer):
+                answer = piece
+                break
+            text += piece
+            chat_history[-1] = {"role": "assistant", "content": escape_markdown(text)}
+            yield "", list(chat_history), turns, list(records)
+    except PolicyBotError as exc:
+        chat_history[-1] = {"role": "assistant", "content": render_error(str(exc))}
     except Exception:  # noqa: BLE001 - the visitor must never see a traceback
-        log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
-        return render_error(INTERNAL_ERROR), None
-    return render_answer(answer), answer
+        _log_failure(message)
+        chat_history[-1] = {"role": "assistant", "content": render_error(INTERNAL_ERROR)}
+    if answer is None:
+        if not chat_history[-1]["content"]:
+            chat_history[-1] = {"role": "assistant", "content": render_error(INTERNAL_ERROR)}
+        yield "", list(chat_history), turns, list(records)
+        return
+    chat_history[-1] = {"role": "assistant", "content": render_answer(answer)}
+    records[-1] = _feedback_record(answer)
+    turns += [{"role": "user", "content": message.strip()}, {"role": "assistant", "content": answer.answer}]
+    yield "", list(chat_history), turns[-2 * MAX_HISTORY_TURNS :], list(records)
 
 
 def chat(
     bot: PolicyBot, message: str, chat_history: list | None, turns: list[dict] | None
 ) -> tuple[str, list, list[dict]]:
-    """One chat step: returns (new textbox value, new Chatbot messages, new raw turns).
-
-    ``chat_history`` is what the Chatbot shows (escaped HTML); ``turns`` holds the raw
-    question / answer text the bot uses to understand follow-up questions.
-    """
-    message = message if isinstance(message, str) else ""
-    chat_history = list(chat_history or [])
-    turns = list(turns or [])
-    rendered, answer = reply(bot, message, turns)
-    if message.strip():
-        chat_history.append({"role": "user", "content": escape_markdown(message.strip())})
-    chat_history.append({"role": "assistant", "content": rendered})
-    if answer is not None:
-        turns += [{"role": "user", "content": message.strip()}, {"role": "assistant", "content": answer.answer}]
-        turns = turns[-2 * MAX_HISTORY_TURNS :]
-    return "", chat_history, turns
+    """One chat step, not streamed: returns (new textbox value, new Chatbot messages, new raw turns)."""
+    last = ("", list(chat_history or []), list(turns or []), [])
+    for last in chat_stream(bot, message, chat_history, turns):
+        pass
+    return last[0], last[1], last[2]
 
 
-def clear() -> tuple[str, list, list[dict]]:
-    return "", [], []
+def record_feedback(feedback: FeedbackStore, records: list, index: int | tuple | list, liked: bool | str | None) -> bool:
+    """Store a thumbs up / down given on the chat message at ``index``; False if there is nothing to rate."""
+    if isinstance(index, (tuple, list)):
+        index = index[0]
+    rating = "up" if liked in (True, "Like") else "down" if liked in (False, "Dislike") else None
+    if rating is None or not isinstance(index, int) or not 0 <= index < len(records) or not records[index]:
+        return False
+    feedback.add(rating=rating, channel="web", **records[index])
+    return True
+
+
+def clear() -> tuple[str, list, list, list[dict], list]:
+    return "", [], [], [], []
 
 
 # --- app --------------------------------------------------------------------------------
@@ -216,69 +406,216 @@ def make_theme() -> gr.themes.Base:
     return gr.themes.Default(font=FONT, font_mono=FONT_MONO)
 
 
-def build_app(bot: PolicyBot) -> gr.Blocks:
-    """The chat UI. Theme and CSS are launch() arguments in Gradio 6: use ``launch_app``."""
+def build_app(bot: PolicyBot, feedback: FeedbackStore) -> gr.Blocks:
+    """The chat UI. Theme and CSS are given when it is mounted (``build_server``)."""
 
-    def on_submit(message: str, chat_history: list, turns: list[dict]):
-        return chat(bot, message, chat_history, turns)
+    def on_submit(message: str, chat_history: list, turns: list[dict], records: list):
+        for textbox, shown, new_turns, new_records in chat_stream(bot, message, chat_history, turns, records):
+            yield textbox, shown, shown, new_turns, new_records
+
+    def on_like(records: list, data: gr.LikeData) -> None:
+        if record_feedback(feedback, records, data.index, data.liked):
+            gr.Info("感谢您的反馈！")
+
+    def refresh_documents(current: str | None):
+        """The document list as the index has it now (an upload may have added one), keeping the choice."""
+        choices = [(d.title, d.doc_id) for d in catalog.documents(bot.plan())]
+        ids = [doc_id for _, doc_id in choices]
+        value = current if current in ids else (ids[0] if ids else None)
+        return gr.Dropdown(choices=choices, value=value), show_document(value)
+
+    def refresh_agencies(current: str | None):
+        choices = [(f"{a.agency}（{len(a.clauses)}）", a.agency) for a in catalog.agencies(bot.plan())]
+        value = current if current in [name for _, name in choices] else None
+        return gr.Dropdown(choices=choices, value=value), show_agency(value)
+
+    def show_document(doc_id: str | None) -> str:
+        documents = catalog.documents(bot.plan(), doc_id) if doc_id else []
+        return render_document(documents[0]) if documents else "尚未收录任何文件。"
+
+    def show_agency(agency: str | None) -> str:
+        if not agency:
+            return ""
+        plan = bot.plan()
+        directory = catalog.agencies(plan, agency)
+        if not directory:
+            return "没有条款提到该部门。"
+        texts = {cid: clause.text for cid, clause in plan.clauses.items()}
+        return render_agency(directory[0], texts)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {html.escape(TITLE)}\n\n{DESCRIPTION}")
-        chatbot = gr.Chatbot(
-            label="对话",
-            height=560,
-            sanitize_html=True,
-            render_markdown=True,
-            allow_tags=False,
-            feedback_options=None,
-            buttons=["copy"],
-            placeholder="请提问有关浙江省“人工智能+”行动计划的问题，例如某个领域的责任单位、支持措施或时间安排。",
-        )
-        turns = gr.State([])
-        with gr.Row():
-            textbox = gr.Textbox(
-                placeholder="请输入您的问题，按回车发送",
-                show_label=False,
-                lines=1,
-                max_lines=4,
-                scale=8,
-                autofocus=True,
-            )
-            send = gr.Button("发送", variant="primary", scale=1, min_width=80)
-        clear_button = gr.Button("清空对话", variant="secondary")
-        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[textbox], label="试试这些问题")
+        history, turns, records = gr.State([]), gr.State([]), gr.State([])
+        with gr.Tabs():
+            with gr.Tab("问答", id="chat"):
+                chatbot = gr.Chatbot(
+                    label="对话",
+                    height="62vh",
+                    min_height=320,
+                    sanitize_html=True,
+                    render_markdown=True,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    feedback_options=("Like", "Dislike"),
+                    buttons=["copy"],
+                    elem_id="pb-chatbot",
+                    placeholder="请提问有关浙江省“人工智能+”行动计划的问题，例如某个领域的责任单位、支持措施或时间安排。",
+                )
+                with gr.Row(equal_height=True):
+                    textbox = gr.Textbox(
+                        placeholder="请输入您的问题，按回车发送",
+                        show_label=False,
+                        lines=1,
+                        max_lines=4,
+                        scale=8,
+                        min_width=160,
+                        autofocus=True,
+                        elem_id="pb-question",
+                    )
+                    send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="pb-send")
+                clear_button = gr.Button("清空对话", variant="secondary", size="sm", elem_id="pb-clear")
+                io = dict(
+                    fn=on_submit,
+                    inputs=[textbox, history, turns, records],
+                    outputs=[textbox, chatbot, history, turns, records],
+                    api_visibility="private",
+                )
+                textbox.submit(**io)
+                send.click(**io)
+                starters = []
+                for label, questions in (("市民常问", CITIZEN_QUESTIONS), ("企业常问", ENTERPRISE_QUESTIONS)):
+                    gr.Markdown(f"**{label}**")
+                    with gr.Row(elem_classes="pb-starters"):
+                        for question in questions:
+                            starters.append((gr.Button(question, size="sm", variant="secondary"), question))
+                for button, question in starters:
+                    button.click(
+                        partial(on_submit, question),
+                        inputs=[history, turns, records],
+                        outputs=[textbox, chatbot, history, turns, records],
+                        api_visibility="private",
+                    )
+                clear_button.click(
+                    clear, outputs=[textbox, chatbot, history, turns, records], api_visibility="private", queue=False
+                )
+                chatbot.like(on_like, inputs=[records], outputs=None, api_visibility="private")
+                # The Chatbot's own trash button empties what is shown; forget the conversation with it.
+                chatbot.clear(lambda: ([], [], []), outputs=[history, turns, records], api_visibility="private", queue=False)
 
-        io = dict(fn=on_submit, inputs=[textbox, chatbot, turns], outputs=[textbox, chatbot, turns], api_visibility="private")
-        textbox.submit(**io)
-        send.click(**io)
-        clear_button.click(clear, inputs=None, outputs=[textbox, chatbot, turns], api_visibility="private", queue=False)
+            with gr.Tab("政策匹配", id="eligibility"):
+                gr.Markdown("填写企业情况（均可不填），逐项对照各项支持措施的申请条件；每个结论都附条款原文。")
+                with gr.Row():
+                    applicant = gr.Dropdown(label="申请主体", choices=APPLICANT_CHOICES, value="enterprise", elem_id="pb-el-type")
+                    region = gr.Textbox(label="注册地（如 杭州市）", elem_id="pb-el-region")
+                    industry = gr.Textbox(label="行业（如 人工智能）", elem_id="pb-el-industry")
+                with gr.Row():
+                    revenue = gr.Number(label="上一年度营业收入（万元）", minimum=0, elem_id="pb-el-revenue")
+                    employees = gr.Number(label="从业人员（人）", minimum=0, precision=0, elem_id="pb-el-employees")
+                    spend = gr.Number(label="相关支出（万元，用于估算支持金额）", minimum=0, elem_id="pb-el-spend")
+                check = gr.Button("查看可申请的支持措施", variant="primary", elem_id="pb-el-check")
+                eligibility_view = gr.Markdown(sanitize_html=True, elem_id="pb-el-view")
+                check.click(
+                    partial(check_eligibility, bot),
+                    inputs=[applicant, region, revenue, employees, industry, spend],
+                    outputs=eligibility_view,
+                    api_visibility="private",
+                )
+            with gr.Tab("条款浏览", id="clauses") as clauses_tab:
+                gr.Markdown("按文件浏览条款：逐级展开章节，可看到每条的责任单位和原文。")
+                doc_select = gr.Dropdown(label="文件", choices=[], interactive=True, elem_id="pb-doc-select")
+                doc_view = gr.Markdown(sanitize_html=True, elem_id="pb-doc-view")
+            with gr.Tab("部门目录", id="agencies") as agencies_tab:
+                gr.Markdown("选择部门，查看由它牵头、参与或在文中提及的条款。")
+                agency_select = gr.Dropdown(
+                    label="部门（条款数）", choices=[], interactive=True, filterable=True, elem_id="pb-agency-select"
+                )
+                agency_view = gr.Markdown(sanitize_html=True, elem_id="pb-agency-view")
+
+        private = dict(api_visibility="private", queue=False)
+        for trigger in (demo.load, clauses_tab.select):
+            trigger(refresh_documents, inputs=doc_select, outputs=[doc_select, doc_view], **private)
+        for trigger in (demo.load, agencies_tab.select):
+            trigger(refresh_agencies, inputs=agency_select, outputs=[agency_select, agency_view], **private)
+        doc_select.input(show_document, inputs=doc_select, outputs=doc_view, **private)
+        agency_select.input(show_agency, inputs=agency_select, outputs=agency_view, **private)
     return demo
 
 
-def launch_app(
-    demo: gr.Blocks,
-    host: str,
-    port: int,
-    *,
-    prevent_thread_lock: bool = False,
-    quiet: bool = False,
-):
-    """Queue and launch with no share link, no SSR/node, no telemetry and no CDN fonts."""
-    demo.queue(default_concurrency_limit=4, max_size=64)
-    return demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        inbrowser=False,
-        prevent_thread_lock=prevent_thread_lock,
-        quiet=quiet,
+def _package_version() -> str:
+    try:
+        return version("policybot")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+class PolicyBotServer(FastAPI):
+    """FastAPI with the declared-length body check in front of everything, so a 413 is JSON too."""
+
+    def __init__(self, *, body_limit_for: Callable[[str], int], **kwargs) -> None:
+        self.body_limit_for = body_limit_for
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self):
+        return DeclaredBodyLimit(super().build_middleware_stack(), self.body_limit_for)
+
+
+def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
+    """The one server: API routes first, then the Gradio chat mounted at ``/`` for everything else."""
+    feedback = feedback or FeedbackStore(feedback_path(settings.home))
+    server = PolicyBotServer(
+        body_limit_for=lambda path: upload_limit(settings) if path == ADMIN_INGEST_PATH else settings.max_body_kb * 1024,
+        title="policybot",
+        version=_package_version(),
+        description=(
+            "Cited answers about Zhejiang's 人工智能+ action plan. Errors are JSON: "
+            '`{"error": {"message", "type", "code"}}`. `/api/*` and `/v1/*` are rate limited per client '
+            "(429 with Retry-After)."
+        ),
+        docs_url=None,  # Swagger UI would load scripts from a CDN; the spec is at /openapi.json
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        max_body_size=settings.max_body_kb * 1024,
+    )
+    install_error_handlers(server)
+    api_routers = [build_api_router(bot, settings, feedback), build_openai_router(bot)]
+    for router in [*api_routers, build_embed_router(settings)]:
+        server.include_router(router)
+
+    @server.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @server.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_endpoint(request: Request, rest: str):
+        # Without this the Gradio app mounted at "/" would answer unknown API paths with HTML.
+        path = request.url.path
+        allowed = sorted(
+            {m for router in api_routers for route in router.routes if route.path_regex.match(path) for m in route.methods}
+        )
+        if allowed:
+            raise HTTPException(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                                headers={"Allow": ", ".join(allowed)})
+        raise HTTPException(404, f"no such endpoint: {request.url.path} (see /openapi.json)")
+
+    if settings.rate_limit_per_minute:
+        server.add_middleware(
+            RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        )
+    install_origin_policy(server, settings)
+
+    demo = build_app(bot, feedback)
+    demo.queue(default_concurrency_limit=settings.chat_concurrency, max_size=settings.chat_queue_size)
+    return gr.mount_gradio_app(
+        server,
+        demo,
+        path="/",
+        server_name=settings.host,
+        server_port=settings.port,
+        footer_links=["settings"],
+        run_history=False,
         show_error=False,
+        max_file_size=settings.max_body_kb * 1024,
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
-        run_history=False,
         enable_monitoring=False,
-        footer_links=["api", "settings"],
         theme=make_theme(),
         css=CSS,
     )
@@ -313,19 +650,31 @@ def main() -> int:
         print(f"policybot: index has {stats['documents']} document(s), {stats['chunks']} chunks", file=sys.stderr)
         print("policybot: loading models …", file=sys.stderr)
         bot.warm_up()
+        feedback = FeedbackStore(feedback_path(settings.home))
     except PolicyBotError as exc:
         return _fail(str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        return _fail(f"cannot write the feedback database under {settings.home}: {exc} (check POLICYBOT_HOME)")
 
-    demo = build_app(bot)
-    print(f"policybot: starting web chat on http://{settings.host}:{settings.port}", file=sys.stderr)
     try:
-        launch_app(demo, settings.host, settings.port)
-    except PolicyBotError as exc:
-        return _fail(str(exc))
+        sock = bind(settings.host, settings.port)
     except OSError as exc:
-        return _fail(f"cannot serve on {settings.host}:{settings.port}: {exc} (set POLICYBOT_PORT to a free port)")
+        return _fail(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc} (set POLICYBOT_PORT to a free port)")
+    server = build_server(bot, settings, feedback)
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"policybot: serving on {base} — chat {base}/, API {base}/api (spec {base}/openapi.json), "
+        f"OpenAI-compatible {base}/v1, widget {base}/embed.js",
+        file=sys.stderr,
+    )
+    if settings.admin_token is None:
+        print("policybot: admin upload is off (set POLICYBOT_ADMIN_TOKEN to enable POST /api/admin/ingest)", file=sys.stderr)
+    try:
+        serve(server, sock)
     except KeyboardInterrupt:
         pass
+    finally:
+        sock.close()
     return 0
 
 

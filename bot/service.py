@@ -86,6 +86,8 @@ class PolicyBot:
                 status = "refused"
             if progress:
                 progress(number, len(files), path, status)
+        if results:
+            self.retriever.refresh()  # what this process just added is citable at once
         return IngestReport(results, failures, time.perf_counter() - started)
 
     def ingest_bundled_if_empty(self) -> IngestReport | None:

@@ -54,8 +54,8 @@ def refuse_zip_bomb(path: Path, *, max_bytes: int) -> None:
     expanded = sum(part.file_size for part in parts)
     if expanded > MAX_DOCX_EXPANDED_BYTES:
         raise UnsupportedDocument(
-            f"{path.name}: the .docx would expand to {expanded / 2**20:,.0f} MB "
-            f"(more than {MAX_DOCX_EXPANDED_BYTES / 2**20:.0f} MB); it looks like a zip bomb"
+            f"{path.name}: the .docx would expand to {expanded / 2**20:,.1f} MB "
+            f"(more than {MAX_DOCX_EXPANDED_BYTES / 2**20:,.1f} MB); it looks like a zip bomb"
         )
     for part in parts:
         ratio = part.file_size / max(part.compress_size, 1)

@@ -1,8 +1,6 @@
-"""The web chat: handler output, HTML escaping, errors, and a real launch on loopback."""
+"""The web chat: streamed handler output, HTML escaping, browsing views, feedback, and a real server on loopback."""
 
 from __future__ import annotations
-
-import socket
 
 import httpx
 import pytest
@@ -11,9 +9,13 @@ import app
 from bot.models import Answer, Citation
 from bot.service import PolicyBot
 from bot.settings import Settings
+from server import catalog
+from server.feedback import FeedbackStore
+from server.runner import BackgroundServer
 
 MEDICAL = "人工智能+医疗由哪些部门负责？"
 AGENCIES = ["省卫生健康委", "省药监局", "省发展改革委", "省经信厅", "省科技厅"]
+EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,11 @@ def bot(tmp_path_factory):
         report = policybot.ingest([settings.corpus_dir])
         assert report.results and not report.failures
         yield policybot
+
+
+@pytest.fixture
+def feedback(tmp_path) -> FeedbackStore:
+    return FeedbackStore(tmp_path / "feedback.sqlite3")
 
 
 def _all_content(history: list) -> str:
@@ -58,6 +65,19 @@ def test_answer_lists_agencies_and_renders_citations(bot):
     assert turns[1]["role"] == "assistant" and "省卫生健康委" in turns[1]["content"]
 
 
+def test_answer_streams_text_before_the_citations(bot):
+    steps = list(app.chat_stream(bot, MEDICAL, [], [], []))
+
+    assert len(steps) >= 2
+    first_text = steps[0][1][-1]["content"]
+    assert first_text and "pb-citations" not in first_text  # a piece of the answer, shown at once
+    _, history, turns, records = steps[-1]
+    assert "pb-citations" in history[-1]["content"]
+    # What a thumbs up / down would be stored with sits beside the answer it rates.
+    assert records[0] is None and records[1]["question"] == MEDICAL
+    assert records[1]["citations"] and records[1]["citations"][0]["clause"].endswith("（三）人工智能+医疗")
+
+
 def test_follow_up_uses_previous_turns(bot):
     _, history, turns = app.chat(bot, MEDICAL, [], [])
     _, history, turns = app.chat(bot, "省数据局负责哪些领域？", history, turns)
@@ -67,36 +87,38 @@ def test_follow_up_uses_previous_turns(bot):
 
 @pytest.mark.parametrize(
     "payload",
-    ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"],
+    ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[点我](javascript:alert(1))"],
 )
 def test_question_html_is_escaped(bot, payload):
     _, history, _ = app.chat(bot, f"{MEDICAL}{payload}", [], [])
     rendered = _all_content(history).lower()
     assert "<script" not in rendered
     assert "<img" not in rendered
-    assert "&lt;" in history[0]["content"]  # the question is shown, as text
+    assert "](javascript:" not in rendered  # no Markdown link can form
+    assert "&lt;" in history[0]["content"] or "&#91;" in history[0]["content"]  # the question is shown, as text
 
 
 def test_document_text_is_escaped():
-    evil = "<script>alert(1)</script><img src=x onerror=alert(1)>"
     answer = Answer(
         question="q",
-        answer=f"**答**：{evil}\n\n> 引用 {evil}",
+        answer=f"**答**：{EVIL} [链接](javascript:alert(1)) ![x](http://tracker/x.png)\n\n> 引用 {EVIL} [1]",
         citations=[
             Citation(
-                doc_title=f"标题{evil}",
-                clause=f"一、{evil}",
-                quote=f"条款{evil}",
+                doc_title=f"标题{EVIL}",
+                clause=f"一、{EVIL}",
+                quote=f"条款{EVIL}",
                 source="x.txt",
                 page=3,
-                clause_text=f"前文。条款{evil}后文。",
-                status=f"征求意见稿{evil}",
+                clause_text=f"前文。条款{EVIL}后文。",
+                status=f"征求意见稿{EVIL}",
             )
         ],
     )
     rendered = app.render_answer(answer).lower()
     assert "<script" not in rendered and "<img" not in rendered
     assert "&lt;script&gt;" in rendered
+    assert "](javascript:" not in rendered and "](http" not in rendered
+    assert "&#91;1&#93;" in rendered  # citation markers still read [1]
     assert "> 引用" in rendered  # Markdown blockquote survives escaping
     assert "第 3 页" in rendered
     assert "<mark>条款&lt;script&gt;" in rendered
@@ -119,26 +141,84 @@ def test_empty_question_gives_one_line_error(bot):
 
 def test_unexpected_error_hides_traceback():
     class Broken:
-        def ask(self, question, history):
+        def stream(self, question, history):
             raise RuntimeError("secret internal detail")
+            yield  # pragma: no cover
 
     _, history, _ = app.chat(Broken(), "问题", [], [])
     assert history[-1]["content"].endswith(app.INTERNAL_ERROR)
     assert "secret" not in _all_content(history)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_error_in_the_middle_of_a_stream_replaces_the_partial_answer():
+    class Halting:
+        def stream(self, question, history):
+            yield "半句"
+            raise RuntimeError("lost the index")
+
+    steps = list(app.chat_stream(Halting(), "问题", [], [], []))
+    assert steps[0][1][-1]["content"] == "半句"
+    final_history, final_turns = steps[-1][1], steps[-1][2]
+    assert final_history[-1]["content"].endswith(app.INTERNAL_ERROR)
+    assert final_turns == []  # a failed answer is not context for the next question
 
 
-def test_launch_serves_page_without_cdn_fonts(bot):
-    demo = app.build_app(bot)
-    port = _free_port()
-    try:
-        app.launch_app(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0, trust_env=False) as client:
+def test_thumbs_up_and_down_are_stored_with_the_answer(bot, feedback):
+    *_, (_, history, _, records) = app.chat_stream(bot, MEDICAL, [], [], [])
+
+    assert app.record_feedback(feedback, records, 1, True)
+    assert app.record_feedback(feedback, records, [1], False)
+    assert not app.record_feedback(feedback, records, 0, True)  # the question itself is not rated
+    assert not app.record_feedback(feedback, records, 1, None)  # a like taken back stores nothing
+    down, up = feedback.recent()
+    assert (up["rating"], down["rating"]) == ("up", "down")
+    assert up["channel"] == "web" and up["question"] == MEDICAL
+    assert "省卫生健康委" in up["answer"]
+    assert up["citations"][0]["clause"].endswith("（三）人工智能+医疗")
+
+
+def test_clause_browser_shows_the_tree_with_agencies(bot):
+    (document,) = catalog.documents(bot.plan())
+    rendered = app.render_document(document)
+
+    assert "<details open><summary>二、重点领域</summary>" in rendered
+    assert "（三）人工智能+医疗" in rendered and "责任单位：省卫生健康委、省药监局" in rendered
+    assert "征求意见稿" in rendered
+    assert "\n\n" not in rendered
+
+
+def test_agency_directory_lists_lead_roles_first(bot):
+    plan = bot.plan()
+    (agency,) = catalog.agencies(plan, "省发改委")  # an alias of 省发展改革委
+    assert agency.agency == "省发展改革委"
+    roles = [entry.role for entry in agency.clauses]
+    assert roles == sorted(roles, key=["牵头", "参与", "提及"].index)
+    rendered = app.render_agency(agency, {cid: c.text for cid, c in plan.clauses.items()})
+    assert "省发展改革委" in rendered and "（三）人工智能+医疗" in rendered
+
+
+def test_browser_views_escape_document_text():
+    from server.schemas import ClauseOut, DocumentOut
+
+    document = DocumentOut(
+        doc_id="d",
+        title=EVIL,
+        source=f"{EVIL}.txt",
+        status="正式",
+        clauses=[
+            ClauseOut(id="c", path=[f"一、{EVIL}"], clause=f"一、{EVIL}", number="一、", title="t", kind="section",
+                      agencies=[EVIL], text=f"正文{EVIL}[x](javascript:alert(1))"),
+        ],
+    )
+    rendered = app.render_document(document).lower()
+    assert "<script" not in rendered and "<img" not in rendered
+    assert rendered.count("&lt;script&gt;") >= 4
+
+
+def test_server_serves_chat_page_api_and_widget(bot, tmp_path):
+    settings = Settings(home=tmp_path, chroma_url=None)
+    with BackgroundServer(app.build_server(bot, settings)) as url:
+        with httpx.Client(base_url=url, timeout=10.0, trust_env=False) as client:
             page = client.get("/")
             assert page.status_code == 200
             assert "fonts.googleapis.com" not in page.text
@@ -147,5 +227,15 @@ def test_launch_serves_page_without_cdn_fonts(bot):
             assert theme_css.status_code == 200
             assert "fonts.googleapis.com" not in theme_css.text
             assert "system-ui" in theme_css.text
-    finally:
-        demo.close()
+            assert client.get("/api/health").json() == {"status": "ok", **bot.stats()}
+            assert client.get("/embed.js").status_code == 200
+            assert "/api/ask" in client.get("/openapi.json").json()["paths"]
+
+
+def test_eligibility_form_lists_measures_with_their_clauses_and_escapes_text(bot):
+    rendered = app.check_eligibility(bot, "enterprise", "杭州市<script>", 30000, 150, "人工智能", None)
+    assert "算力券" in rendered and "尚不能确定" in rendered
+    assert "文件未规定具体的申请条件" in rendered
+    assert "<script>" not in rendered
+    bad = app.check_eligibility(bot, "enterprise", "", -5, None, "", None)
+    assert "annual_revenue_cny" in bad and "Traceback" not in bad

@@ -73,6 +73,10 @@ class HybridRetriever:
         self._lock = threading.Lock()
 
     # --- index snapshot --------------------------------------------------------------
+    def refresh(self) -> None:
+        """Look at the index now (after this process wrote to it) instead of at the next check."""
+        self._checked_at = 0.0
+
     def snapshot(self) -> _Snapshot:
         now = time.monotonic()
         if self._snapshot is not None and now - self._checked_at < self.refresh_seconds:

@@ -134,7 +134,7 @@ def test_docx_that_expands_too_far_refused(tmp_path, monkeypatch):
     path = tmp_path / "huge.docx"
     write_docx_like(path, {f"word/media/image{i}.bin": os.urandom(64 * 1024) for i in range(8)})
     monkeypatch.setattr("ingest.pipeline.MAX_DOCX_EXPANDED_BYTES", 256 * 1024)
-    with pytest.raises(UnsupportedDocument, match=r"^huge\.docx: the \.docx would expand to 0 MB \(more than 0 MB\); it looks like a zip bomb"):
+    with pytest.raises(UnsupportedDocument, match=r"^huge\.docx: the \.docx would expand to 0\.5 MB \(more than 0\.2 MB\); it looks like a zip bomb"):
         refuse_zip_bomb(path, max_bytes=10_000_000)
 
 

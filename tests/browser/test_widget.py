@@ -1,0 +1,77 @@
+"""The portal widget in Chromium: docs/embed-example.html on another origin, at phone width."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+MEDICAL = "人工智能+医疗由哪些部门负责？"
+
+
+def open_widget(tab):
+    tab.locator("[data-policybot=button]").click()
+    expect(tab.locator("[data-policybot=panel]")).to_be_visible()
+    return tab.frame_locator("[data-policybot=frame]")
+
+
+def test_chat_through_the_widget_on_a_phone(phone, site, portal, watch, screenshot):
+    phone.goto(portal.add_sample("/phone.html", site.url))
+    button = phone.locator("[data-policybot=button]")
+    expect(button).to_be_visible()
+    expect(phone.locator("[data-policybot=frame]")).to_have_count(0)  # nothing loads before it is wanted
+    screenshot(phone, "closed")
+
+    chat = open_widget(phone)
+    panel = phone.locator("[data-policybot=panel]").bounding_box()
+    assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, 390, 844)  # full screen on a phone
+    expect(phone.locator("[data-policybot=panel]")).to_contain_text("人工智能+政策问答")  # data-title
+    expect(chat.locator(".pb-greeting")).to_contain_text("您好！我可以解答")  # data-greeting
+
+    chat.locator("#pb-input").fill(MEDICAL)
+    chat.locator("#pb-send").click()
+    sources = chat.locator(".pb-sources").last
+    expect(sources).to_contain_text("引用条款")
+    expect(chat.locator(".pb-bot").last).to_contain_text("省卫生健康委")
+    source = sources.locator("details").first
+    expect(source.locator(".pb-quote")).to_be_hidden()
+    source.locator("summary").click()
+    expect(source.locator(".pb-quote")).to_contain_text("责任单位：省卫生健康委")
+    expect(source.locator("summary")).to_contain_text("（三）人工智能+医疗")
+    overflow = chat.locator("body").evaluate("b => b.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the widget scrolls sideways by {overflow}px on a phone"
+    screenshot(phone, "answer")
+
+    # A follow-up in the same conversation, then thumbs up from inside the widget.
+    chat.locator("#pb-input").fill("那它有哪些具体举措？")
+    chat.locator("#pb-input").press("Enter")
+    expect(chat.locator(".pb-sources")).to_have_count(2)
+    chat.locator(".pb-feedback button").first.click()
+    expect(chat.locator(".pb-thanks")).to_have_text("感谢反馈")
+    assert site.feedback.recent(1)[0]["channel"] == "embed"
+
+    phone.locator("[data-policybot=close]").click()
+    expect(phone.locator("[data-policybot=panel]")).to_be_hidden()
+    expect(button).to_be_visible()
+    assert watch.dialogs == [] and watch.page_errors == [] and watch.external_requests == []
+
+
+def test_initial_question_and_colour_from_data_attributes(page, site, portal, screenshot):
+    page.goto(portal.add_sample("/desktop.html", site.url, color="#00875a", question="企业能获得哪些算力支持？"))
+    expect(page.locator("[data-policybot=button]")).to_have_css("background-color", "rgb(0, 135, 90)")
+    chat = open_widget(page)
+    panel = page.locator("[data-policybot=panel]").bounding_box()
+    assert panel["width"] == 380 and panel["x"] > 800  # a corner panel on a wide screen
+    expect(chat.locator(".pb-user").first).to_have_text("企业能获得哪些算力支持？")
+    expect(chat.locator(".pb-sources")).to_contain_text("（三）加强创新要素供给")
+    expect(chat.locator("#pb-send")).to_have_css("background-color", "rgb(0, 135, 90)")
+    screenshot(page, "initial-question")
+
+
+def test_an_unlisted_portal_cannot_frame_the_chat(page, site, start_site, portal, screenshot):
+    strict = start_site(site.bot, allowed_origins=[])  # same origin only
+    page.goto(portal.add_sample("/unlisted.html", strict.url))
+    open_widget(page)
+    page.wait_for_function("document.querySelector('[data-policybot=frame]') !== null")
+    (frame,) = [f for f in page.frames if f != page.main_frame]
+    frame.wait_for_load_state("load")
+    assert frame.locator("#pb-form").count() == 0  # the browser refused to show it
+    screenshot(page, "refused")
