@@ -319,8 +319,11 @@ def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenu
 
 
 # --- handlers (testable without a browser) ----------------------------------------------
-def _log_failure(question: object) -> None:
-    log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
+def _log_failure(bot: PolicyBot, question: object) -> None:
+    if getattr(getattr(bot, "settings", None), "log_questions", True) and isinstance(question, str):
+        log.exception("answering %r failed", question[:200])
+    else:  # POLICYBOT_LOG_QUESTIONS=0: the failure is logged, what was asked is not
+        log.exception("answering a question failed")
 
 
 def _feedback_record(answer: Answer) -> dict:
@@ -363,7 +366,7 @@ def chat_stream(
     except PolicyBotError as exc:
         chat_history[-1] = {"role": "assistant", "content": render_error(str(exc))}
     except Exception:  # noqa: BLE001 - the visitor must never see a traceback
-        _log_failure(message)
+        _log_failure(bot, message)
         chat_history[-1] = {"role": "assistant", "content": render_error(INTERNAL_ERROR)}
     if answer is None:
         if not chat_history[-1]["content"]:

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     )
     chat_concurrency: int = Field(default=4, gt=0, description="Web chat answers computed at the same time.")
     chat_queue_size: int = Field(default=64, gt=0, description="Web chat requests that may wait; more are turned away.")
+    log_questions: bool = Field(
+        default=True, description="Whether question text may appear in logs; 0/false withholds it."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -138,9 +138,11 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
     def health() -> HealthResponse | JSONResponse:
         """Whether the index can be read, with its size. Not rate limited."""
         try:
+            if not bot.store.heartbeat():  # touches the Chroma server itself, not a cached handle
+                raise ConnectionError(f"no heartbeat from the index at {bot.store.location}")
             stats = bot.stats()
-        except Exception:  # noqa: BLE001 - any failure to read the index means "unavailable"
-            log.exception("health check could not read the index")
+        except Exception as exc:  # noqa: BLE001 - any failure to read the index means "unavailable"
+            log.warning("health check: the index is unavailable: %s", one_line(exc, 300))
             return JSONResponse({"status": "unavailable", "documents": 0, "chunks": 0}, status_code=503)
         return HealthResponse(status="ok", documents=stats["documents"], chunks=stats["chunks"])
 

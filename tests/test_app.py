@@ -239,3 +239,16 @@ def test_eligibility_form_lists_measures_with_their_clauses_and_escapes_text(bot
     assert "<script>" not in rendered
     bad = app.check_eligibility(bot, "enterprise", "", -5, None, "", None)
     assert "annual_revenue_cny" in bad and "Traceback" not in bad
+
+
+def test_failed_answers_log_the_question_only_when_allowed(bot, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(bot, "stream", broken)
+    for allowed in (True, False):
+        monkeypatch.setattr(bot.settings, "log_questions", allowed)
+        caplog.clear()
+        list(app.chat_stream(bot, "机密问题内容", [], [], []))
+        assert ("机密问题内容" in caplog.text) is allowed
+        assert "answering" in caplog.text

@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import os
+import functools
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,26 @@ from vectorstore.embeddings import E5EmbeddingFunction
 
 log = logging.getLogger(__name__)
 _BATCH = 64
+# Longest one request to a Chroma server may take, so a hung server gives a 503 instead of a hang.
+HTTP_TIMEOUT_SECONDS = 30.0
+
+
+def _reading(method):
+    """A read that fails because the index cannot be reached raises IndexUnavailable (one line), not chromadb's error."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # chromadb and httpx raise many kinds; all mean "cannot read the index"
+            raise IndexUnavailable(
+                f"the index at {self.location} cannot be read right now ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:160]}); check that the Chroma server is running and try again"
+            ) from None
+
+    return wrapper
 
 
 @dataclass
@@ -131,6 +152,11 @@ class ClauseStore:
                     ssl=url.scheme == "https",
                     settings=chroma_settings,
                 )
+                session = getattr(getattr(client, "_server", None), "_session", None)
+                if session is not None:  # chromadb's own client waits forever by default
+                    import httpx
+
+                    session.timeout = httpx.Timeout(HTTP_TIMEOUT_SECONDS, connect=5.0)
                 client.heartbeat()
                 return client
             path = self.settings.home / "chroma"
@@ -152,10 +178,12 @@ class ClauseStore:
         except Exception:
             return False
 
+    @_reading
     def documents(self) -> list[Document]:
         records = self.docs.get(include=["metadatas"])
         return [_unpack_document(meta["document_z"]) for meta in records["metadatas"] or []]
 
+    @_reading
     def live_chunk_ids(self) -> dict[str, list[str]]:
         records = self.docs.get(include=["metadatas"])
         return {
@@ -163,12 +191,14 @@ class ClauseStore:
             for doc_id, meta in zip(records["ids"], records["metadatas"] or [])
         }
 
+    @_reading
     def version(self) -> str:
         """Changes whenever any document is added, replaced or removed."""
         records = self.docs.get(include=["metadatas"])
         pairs = sorted(f"{i}:{m.get('content_hash')}" for i, m in zip(records["ids"], records["metadatas"] or []))
         return "|".join(pairs)
 
+    @_reading
     def all_chunks(self) -> list[Chunk]:
         live = {cid for ids in self.live_chunk_ids().values() for cid in ids}
         if not live:
@@ -179,6 +209,7 @@ class ClauseStore:
             for cid, text, meta in zip(records["ids"], records["documents"], records["metadatas"])
         ]
 
+    @_reading
     def dense_search(self, query_vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Chunk ids with cosine similarity, best first."""
         count = self.chunks.count()
@@ -189,6 +220,7 @@ class ClauseStore:
         )
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
+    @_reading
     def stats(self) -> dict[str, int]:
         live = self.live_chunk_ids()
         return {"documents": len(live), "chunks": sum(len(ids) for ids in live.values())}
