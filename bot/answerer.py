@@ -49,17 +49,18 @@ class ExtractiveAnswerer:
         self.retriever = retriever
         self.settings = settings
         self.replies = load_replies()
-        self._plan: PlanIndex | None = None
-        self._plan_version: str | None = None
+        self._plan_cache: tuple[str, PlanIndex] | None = None
 
     # --- shared state ----------------------------------------------------------------
     @property
     def plan(self) -> PlanIndex:
+        """The structured view of the same index snapshot retrieval uses (rebuilt when it changes)."""
         snap = self.retriever.snapshot()
-        if self._plan is None or self._plan_version != snap.version:
-            self._plan = PlanIndex.from_documents(self.retriever.store.documents())
-            self._plan_version = snap.version
-        return self._plan
+        cached = self._plan_cache  # one (version, plan) pair, swapped whole: threads never see a mix
+        if cached is None or cached[0] != snap.version:
+            cached = (snap.version, PlanIndex.from_documents(snap.documents))
+            self._plan_cache = cached
+        return cached[1]
 
     # --- entry point -----------------------------------------------------------------
     def retrieve(self, question: str, history: list[Turn] | None = None) -> Retrieval:

@@ -11,7 +11,7 @@ import bm25s
 import numpy as np
 
 from bot.settings import Settings
-from ingest.models import Chunk
+from ingest.models import Chunk, Document
 from vectorstore.store import ClauseStore
 from vectorstore.text import add_words, expand_query, tokenize
 
@@ -34,6 +34,7 @@ class _Snapshot:
     """Everything derived from one version of the index; replaced whole, never mutated."""
 
     version: str
+    documents: list[Document]  # read with the chunks: answers never mix two versions of the index
     chunks: list[Chunk]
     by_id: dict[str, int]
     bm25: bm25s.BM25 | None
@@ -84,14 +85,12 @@ class HybridRetriever:
         with self._lock:
             if self._snapshot is not None and now - self._checked_at < self.refresh_seconds:
                 return self._snapshot
-            version = self.store.version()
-            if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = self._build(version)
+            if self._snapshot is None or self._snapshot.version != self.store.version():
+                self._snapshot = self._build(*self.store.read_index())
             self._checked_at = time.monotonic()
             return self._snapshot
 
-    def _build(self, version: str) -> _Snapshot:
-        chunks = self.store.all_chunks()
+    def _build(self, version: str, documents: list[Document], chunks: list[Chunk]) -> _Snapshot:
         terms = [a for c in chunks for a in c.responsible_agencies]
         terms += [seg for c in chunks for seg in re.split(r"[›（）\s、]+", c.clause_path) if 2 <= len(seg) <= 12]
         # Items of enumerations ("算力券、智能券等") are the documents' own terms of art.
@@ -120,6 +119,7 @@ class HybridRetriever:
             )
         return _Snapshot(
             version=version,
+            documents=documents,
             chunks=chunks,
             by_id={c.id: i for i, c in enumerate(chunks)},
             bm25=bm25,

@@ -199,6 +199,23 @@ class ClauseStore:
         return "|".join(pairs)
 
     @_reading
+    def read_index(self) -> tuple[str, list[Document], list[Chunk]]:
+        """Version, documents and live chunks from ONE read of the document records, so they agree."""
+        records = self.docs.get(include=["metadatas"])
+        metas = records["metadatas"] or []
+        version = "|".join(sorted(f"{i}:{m.get('content_hash')}" for i, m in zip(records["ids"], metas)))
+        documents = [_unpack_document(m["document_z"]) for m in metas]
+        live = sorted({cid for m in metas for cid in json.loads(m["chunk_ids"])})
+        if not live:
+            return version, documents, []
+        found = self.chunks.get(ids=live, include=["documents", "metadatas"])
+        chunks = [
+            _chunk_from_record(cid, text, meta)
+            for cid, text, meta in zip(found["ids"], found["documents"], found["metadatas"])
+        ]
+        return version, documents, chunks
+
+    @_reading
     def all_chunks(self) -> list[Chunk]:
         live = {cid for ids in self.live_chunk_ids().values() for cid in ids}
         if not live:
