@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.chroma_support import free_port, heartbeat_ok
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -116,20 +115,6 @@ def embedder() -> E5EmbeddingFunction:
 
 
 # --- Chroma server -------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _heartbeat_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, OSError):
-        return False
-
-
 def _log_tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -149,7 +134,7 @@ def chroma_server(tmp_path_factory):
         )
     data_dir = tmp_path_factory.mktemp("chroma-server")
     log_path = data_dir.parent / f"{data_dir.name}.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
     with open(log_path, "wb") as log:
@@ -162,7 +147,7 @@ def chroma_server(tmp_path_factory):
         )
     try:
         deadline = time.monotonic() + CHROMA_START_TIMEOUT
-        while not _heartbeat_ok(url):
+        while not heartbeat_ok(url):
             if process.poll() is not None:
                 pytest.fail(
                     f"chroma server exited with code {process.returncode} before answering:\n{_log_tail(log_path)}",

@@ -8,16 +8,15 @@ server is back on the same port and data directory.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.chroma_support import free_port, heartbeat_ok
 
 from bot.service import PolicyBot
 from bot.settings import Settings
@@ -25,20 +24,6 @@ from bot.settings import Settings
 QUESTION = "人工智能+医疗由哪些部门负责？"
 RECOVERY_SECONDS = 30.0
 START_SECONDS = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _heartbeat_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, OSError):
-        return False
 
 
 class ChromaProcess:
@@ -62,7 +47,7 @@ class ChromaProcess:
                 env=dict(os.environ, ANONYMIZED_TELEMETRY="False"),
             )
         deadline = time.monotonic() + START_SECONDS
-        while not _heartbeat_ok(self.url):
+        while not heartbeat_ok(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 tail = self.log_path.read_text(errors="replace")[-2000:]
                 pytest.fail(f"chroma at {self.url} did not start:\n{tail}", pytrace=False)
@@ -79,13 +64,13 @@ class ChromaProcess:
             self.process.wait(timeout=15)
         self.process = None
         deadline = time.monotonic() + 10
-        while _heartbeat_ok(self.url) and time.monotonic() < deadline:
+        while heartbeat_ok(self.url) and time.monotonic() < deadline:
             time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
 def chroma(tmp_path_factory):
-    server = ChromaProcess(tmp_path_factory.mktemp("chroma-faults"), _free_port())
+    server = ChromaProcess(tmp_path_factory.mktemp("chroma-faults"), free_port())
     server.start()
     try:
         yield server
