@@ -16,6 +16,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 
+E5_DIMENSIONS = 384  # multilingual-e5-small
+
+
 @register_embedding_function
 class E5EmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma embedding function: passages with ``passage:``, queries with ``query:`` (e5 convention)."""

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
+
 from bot.errors import IndexUnavailable
 from bot.settings import Settings
 from ingest.models import Chunk, Document
-from vectorstore.embeddings import E5EmbeddingFunction
+from vectorstore.embeddings import E5_DIMENSIONS, E5EmbeddingFunction
 
 log = logging.getLogger(__name__)
 _BATCH = 64
@@ -97,6 +99,15 @@ def _pack_document(document: Document) -> str:
 
 def _unpack_document(packed: str) -> Document:
     return Document.model_validate_json(zlib.decompress(base64.b64decode(packed)))
+
+
+def _mean_vector(vectors) -> list[float]:
+    """The normalised mean of ``vectors``; a fixed unit vector when there are none."""
+    if not len(vectors):
+        return [1.0] + [0.0] * (E5_DIMENSIONS - 1)
+    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).tolist()
 
 
 def _check_writable(path: Path) -> None:
@@ -245,61 +256,92 @@ class ClauseStore:
     # --- writing -----------------------------------------------------------------
     def upsert_document(self, document: Document, chunks: list[Chunk]) -> IngestResult:
         """Make ``document`` live with exactly ``chunks``; a no-op when nothing changed."""
-        new_ids = [chunk.id for chunk in chunks]
-        existing = self.docs.get(ids=[document.doc_id], include=["metadatas"])
-        old_ids: list[str] = []
-        if existing["ids"]:
-            meta = existing["metadatas"][0]
-            old_ids = json.loads(meta["chunk_ids"])
-            if meta.get("content_hash") == document.content_hash and old_ids == new_ids:
-                return IngestResult(document, "unchanged", 0, 0)
+        return self.upsert_documents([(document, chunks)])[0]
 
-        stored = self.chunks.get(ids=new_ids, include=["metadatas"]) if new_ids else {"ids": [], "metadatas": []}
-        present = dict(zip(stored["ids"], stored["metadatas"] or []))
+    def upsert_documents(self, items: list[tuple[Document, list[Chunk]]]) -> list[IngestResult]:
+        """Make each document live with exactly its chunks, in as few writes as the batch allows.
+
+        Every document is atomic: its new chunks are all written before the one write of the
+        document records switches the batch over; should anything fail before that switch,
+        what was added is taken back and every document of the batch keeps its previous version.
+        """
+        doc_ids = [document.doc_id for document, _ in items]
+        if len(set(doc_ids)) != len(doc_ids):
+            raise ValueError("a batch holds the same document twice; write them one after the other")
+        existing = self.docs.get(ids=doc_ids, include=["metadatas"]) if items else {"ids": [], "metadatas": []}
+        previous = dict(zip(existing["ids"], existing["metadatas"] or []))
+        results: list[IngestResult | None] = [None] * len(items)
+        pending: list[tuple[int, Document, list[Chunk], list[str]]] = []
+        for position, (document, chunks) in enumerate(items):
+            meta = previous.get(document.doc_id)
+            old_ids = json.loads(meta["chunk_ids"]) if meta else []
+            if meta and meta.get("content_hash") == document.content_hash and old_ids == [c.id for c in chunks]:
+                results[position] = IngestResult(document, "unchanged", 0, 0)
+            else:
+                pending.append((position, document, chunks, old_ids))
+        if not pending:
+            return results  # type: ignore[return-value]
+
+        wanted = [chunk for _, _, chunks, _ in pending for chunk in chunks]
+        stored = self.chunks.get(ids=[c.id for c in wanted], include=["metadatas", "embeddings"]) if wanted else None
+        present = dict(zip(stored["ids"], stored["metadatas"] or [])) if stored else {}
+        vectors = dict(zip(stored["ids"], stored["embeddings"])) if stored and stored["embeddings"] is not None else {}
         # A stored chunk is reused only while what it carries is still right: a new version may
         # keep a clause's text (so its id) but change the document's title or status.
-        missing = [chunk for chunk in chunks if present.get(chunk.id) != _chunk_metadata(chunk)]
+        missing = [chunk for chunk in wanted if present.get(chunk.id) != _chunk_metadata(chunk)]
         written: list[str] = []
         try:
             for start in range(0, len(missing), _BATCH):
                 batch = missing[start : start + _BATCH]
+                embeddings = self.embedder([c.index_text() for c in batch])
                 self.chunks.upsert(
                     ids=[c.id for c in batch],
                     documents=[c.text for c in batch],
-                    embeddings=self.embedder([c.index_text() for c in batch]),
+                    embeddings=embeddings,
                     metadatas=[_chunk_metadata(c) for c in batch],
                 )
+                vectors.update(zip((c.id for c in batch), embeddings))
                 written.extend(c.id for c in batch if c.id not in present)
+            # The switch: from here on the new versions are what retrieval sees.
+            self.docs.upsert(
+                ids=[document.doc_id for _, document, _, _ in pending],
+                # NOTE: the parsed document travels compressed in the metadata, not as the record's text:
+                # Chroma indexes record text for full-text search, which made each upsert slower as
+                # documents accumulated (45 → 179 ms per document over 300 documents).
+                documents=[document.title for _, document, _, _ in pending],
+                # Document records are read by id, never searched by vector: the mean of the
+                # document's chunk vectors serves (an extra embedding of the title cost 20 ms each).
+                embeddings=[_mean_vector([vectors[c.id] for c in chunks if c.id in vectors]) for _, _, chunks, _ in pending],
+                metadatas=[
+                    {
+                        "document_z": _pack_document(document),
+                        "content_hash": document.content_hash,
+                        "title": document.title,
+                        "source": document.source,
+                        "chunk_ids": json.dumps([c.id for c in chunks]),
+                    }
+                    for _, document, chunks, _ in pending
+                ],
+            )
         except BaseException:
-            # Nothing of this version is live yet; take back what it added so no orphans pile up.
+            # Nothing of these versions is live yet; take back what they added so no orphans pile up.
             if written:
                 try:
                     self.chunks.delete(ids=written)
                 except Exception:  # the original error is the one to report
-                    log.warning("could not remove %d chunks of a failed ingest of %s", len(written), document.source)
+                    log.warning("could not remove %d chunks of a failed ingest of %s", len(written),
+                                ", ".join(document.source for _, document, _, _ in pending))
             raise
-        # The switch: from here on the new version is what retrieval sees.
-        self.docs.upsert(
-            ids=[document.doc_id],
-            # NOTE: the parsed document travels compressed in the metadata, not as the record's text:
-            # Chroma indexes record text for full-text search, which made each upsert slower as
-            # documents accumulated (45 → 179 ms per document over 300 documents).
-            documents=[document.title],
-            embeddings=[self.embedder.query_vector(document.title)],
-            metadatas=[
-                {
-                    "document_z": _pack_document(document),
-                    "content_hash": document.content_hash,
-                    "title": document.title,
-                    "source": document.source,
-                    "chunk_ids": json.dumps(new_ids),
-                }
-            ],
-        )
-        stale = sorted(set(old_ids) - set(new_ids))
+        stale: list[str] = []
+        embedded = {c.id for c in missing}
+        for position, document, chunks, old_ids in pending:
+            gone = sorted(set(old_ids) - {c.id for c in chunks})
+            stale += gone
+            added = sum(1 for c in chunks if c.id in embedded)
+            results[position] = IngestResult(document, "updated" if document.doc_id in previous else "added", added, len(gone))
         if stale:
             self.chunks.delete(ids=stale)
-        return IngestResult(document, "updated" if existing["ids"] else "added", len(missing), len(stale))
+        return results  # type: ignore[return-value]
 
     def remove_document(self, doc_id: str) -> bool:
         existing = self.docs.get(ids=[doc_id], include=["metadatas"])

@@ -240,3 +240,47 @@ def test_final_version_updates_title_and_status_of_unchanged_clauses(store, plan
     assert len(chunks) == len(chunk_document(final))
     assert {(c.doc_title, c.status) for c in chunks} == {(final.title, "正式")}
     assert {c.id for c in chunks} >= shared
+
+
+# --- several documents in one write ----------------------------------------------------------
+def test_a_batch_that_fails_before_its_switch_leaves_every_document_as_it_was(store, versions, plan_path, tmp_path, monkeypatch):
+    old, new = versions
+    other_path = tmp_path / "other" / "another-plan.txt"
+    other_path.parent.mkdir()
+    other_path.write_text(replaced(plan_path.read_text(encoding="utf-8"), "浙江省", "示例省"), encoding="utf-8")
+    other = parse_file(other_path)
+    ingest(store, old)
+    before, stored_before = live_state(store), store.chunks.count()
+    batch = [(d, chunk_document(d, store.settings.max_chunk_chars)) for d in (new, other)]
+
+    def switch_fails(**kwargs):
+        raise ConnectionError("index went away before the switch")
+
+    monkeypatch.setattr(store.docs, "upsert", switch_fails)
+    with pytest.raises(ConnectionError, match="before the switch"):
+        store.upsert_documents(batch)
+    monkeypatch.undo()
+    assert live_state(store) == before  # the old plan, and no half of the other document
+    assert store.chunks.count() == stored_before
+
+    results = store.upsert_documents(batch)
+    assert [r.status for r in results] == ["updated", "added"]
+    assert {c.doc_id for c in store.all_chunks()} == {new.doc_id, other.doc_id}
+    assert sorted(c.id for c in store.all_chunks()) == sorted(c.id for _, chunks in batch for c in chunks)
+    assert [r.status for r in store.upsert_documents(batch)] == ["unchanged", "unchanged"]
+
+
+def test_a_batch_may_not_hold_one_document_twice(store, versions):
+    old, new = versions
+    with pytest.raises(ValueError, match="same document twice"):
+        store.upsert_documents([(d, chunk_document(d, store.settings.max_chunk_chars)) for d in (old, new)])
+    assert store.stats() == {"documents": 0, "chunks": 0}
+
+
+def test_ingest_of_two_versions_of_one_file_in_one_call_keeps_the_later(store_settings, embedder, versions, plan_path, tmp_path):
+    policybot = PolicyBot(store_settings)
+    policybot.store.embedder = embedder
+    v1, v2 = tmp_path / "v1" / plan_path.name, tmp_path / "v2" / plan_path.name
+    report = policybot.ingest([v1, v2])
+    assert [r.status for r in report.results] == ["added", "updated"]
+    assert {c.text for c in policybot.store.all_chunks()} == {c.text for c in chunk_document(versions[1], store_settings.max_chunk_chars)}
