@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -12,22 +11,21 @@ from bot.eligibility import check_profile, describe_profile, plan_evidence, prof
 from bot.errors import InvalidQuestion
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
+from bot.references import means_province, referenced_documents
 from bot.router import PROVINCES, WITHIN, Route, is_english, is_follow_up, route
 from bot.settings import Settings
 from ingest.models import Chunk, Clause, Document
 from prompts import load_replies
-from vectorstore.retriever import HybridRetriever, ScoredChunk
-from vectorstore.text import expand_query, tokenize
+from vectorstore.retriever import HybridRetriever, ScoredChunk, jurisdiction_level
+from vectorstore.text import GENERIC_TERMS, expand_query, tokenize
 
 _AGENCY_PAREN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*[）)]", re.S)
 _SUPPORT_WORDS = re.compile(r"支持|补贴|补助|券|资金|融资|信贷|采购|用地|用能|保障|优先|鼓励|降低|提供|政策")
 _NUMBER_RE = re.compile(r"\d")
 _TARGET_SENTENCE_RE = re.compile(r"到\s*\d{4}\s*年[^。]*\d+\s*(个|家|项|亿|万|%)")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-_GENERIC = {
-    "人工智能", "人工", "智能", "ai", "政策", "浙江", "浙江省", "企业", "公司", "我们", "相关", "内容", "规定", "文件",
-    "方面", "问题", "安排", "措施", "要求", "做法", "计划", "行动", "行动计划", "这块",
-}
+_GENERIC = GENERIC_TERMS
+_LEADS_RE = re.compile(r"牵头|统筹|负责")
 
 
 @dataclass
@@ -79,7 +77,10 @@ class ExtractiveAnswerer:
         if decision.name == "refuse":
             return Retrieval(question, query, decision, [], self._refuse(question, decision))
         places = [p for p in plan.jurisdictions() if re.sub(r"(省|市|自治区|县|区)$", "", p) in query]
-        hits = self.retriever.search(query, k=self.settings.top_k, places=places)
+        if not places and means_province(query):
+            places = [p for p in plan.jurisdictions() if jurisdiction_level(p) == 0]
+        referred, about = referenced_documents(query, list(plan.documents.values()))
+        hits = self.retriever.search(about, k=self.settings.top_k, places=places, documents=referred)
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         checked_elsewhere = decision.name in ("reverse_agency", "eligibility")
         if not checked_elsewhere and (not hits or not self._relevant(query, hits)):
@@ -134,7 +135,7 @@ class ExtractiveAnswerer:
         turned the ones it knows into the documents' terms.
         """
         snap = self.retriever.snapshot()
-        df, total = snap.document_frequency, max(1, len(snap.chunks))
+        df = snap.document_frequency
         # The question's own words count; words added by query expansion count only where the
         # documents use them (they are hints, not evidence that the question is off-topic).
         own = set(tokenize(query))
@@ -150,9 +151,7 @@ class ExtractiveAnswerer:
             position = snap.by_id.get(hit.chunk.id)
             known |= snap.tokens[position] if position is not None else set(tokenize(hit.chunk.search_text()))
 
-        def idf(token: str) -> float:
-            return math.log(1 + total / (1 + df.get(token, 0)))
-
+        idf = snap.idf
         def is_known(token: str) -> bool:
             # "提意见" is covered by a clause that says "意见".
             return token in known or any(len(k) >= 2 and k in token for k in known)
@@ -279,11 +278,8 @@ class ExtractiveAnswerer:
         lines = [f"**{agency}**在已收录文件中承担以下工作："]
         citations: list[Citation] = []
         limit = 15
-        # What a clause says the agency does comes before lists it is merely part of.
-        order = {"牵头": 0, "提及": 1, "参与": 2}
-        for role in sorted(roles, key=lambda r: order[r.role]):
-            if len(citations) >= limit:
-                break
+        entries = []
+        for role in roles:
             clause = role.clause
             if role.role == "提及":
                 quote = next((s for s in split_sentences(clause.text) if agency in s or any(a in s for a in _names(agency))), "")
@@ -293,6 +289,12 @@ class ExtractiveAnswerer:
             else:
                 quote = _agency_quote(clause)
                 label = "牵头单位" if role.role == "牵头" else "责任单位之一"
+            entries.append((role, clause, quote, label))
+        # What a clause says the agency does comes before lists it is merely part of; among the
+        # mentions, one that says it leads or coordinates ("牵头实施", "统筹推进") comes first.
+        order = {"牵头": 0, "提及": 1, "参与": 2}
+        entries.sort(key=lambda e: (order[e[0].role], not (e[0].role == "提及" and _LEADS_RE.search(e[2]))))
+        for role, clause, quote, label in entries[:limit]:
             n = len(citations) + 1
             lines.append(f"{n}. {clause.clause_path}（{label}）[{n}]：{quote}")
             citations.append(_citation(role.document, clause, quote))

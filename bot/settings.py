@@ -56,7 +56,14 @@ class Settings(BaseSettings):
     bm25_weight: float = Field(default=0.4, ge=0, description="Weight of BM25 (fusion=score).")
     title_weight: float = Field(default=0.3, ge=0, description="Weight of a clause heading match (fusion=score).")
     jurisdiction_weight: float = Field(
-        default=0.15, ge=0, description="Preference for the place a question names, else for the broadest jurisdiction."
+        default=0.5, ge=0, description="Preference for the place a question names, else for the broadest jurisdiction."
+    )
+    coverage_tolerance: float = Field(
+        default=0.1, ge=0, le=1,
+        description="A preferred clause must cover the question's terms within this share of the best-covering one.",
+    )
+    reference_weight: float = Field(
+        default=0.5, ge=0, description="Preference for the documents a question refers to (\"这个计划\", a title's phrase)."
     )
 
     # --- answer --------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -13,7 +14,7 @@ import numpy as np
 from bot.settings import Settings
 from ingest.models import Chunk, Document
 from vectorstore.store import ClauseStore
-from vectorstore.text import add_words, expand_query, tokenize
+from vectorstore.text import GENERIC_TERMS, add_words, expand_query, tokenize
 
 _ENUMERATION_ITEM_RE = re.compile(r"(?<=[、，])[\u4e00-\u9fff]{3,4}(?=[、])|(?<=[、])[\u4e00-\u9fff]{3,4}(?=等)")
 _GENERIC_TITLE_TOKENS = {"人工智能", "智能", "人工", "加强", "加快", "推动", "保障", "支持", "总体", "+"}
@@ -43,9 +44,27 @@ class _Snapshot:
     document_frequency: dict[str, int]
     title_tokens: list[set[str]]
     broadest: set[str]  # the jurisdictions of the highest level indexed (省 over 市 over 县/区)
+    doc_ids: np.ndarray  # per chunk, for masks
+    jurisdictions: np.ndarray
+
+    def idf(self, token: str) -> float:
+        share = max((1 + self.document_frequency.get(token, 0)) / max(1, len(self.chunks)), IDF_FLOOR_SHARE)
+        return math.log(1 + 1 / share)
+
+    def coverage(self, terms: list[str], i: int) -> float:
+        """The IDF-weighted share of ``terms`` that chunk ``i`` contains."""
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms if t in self.tokens[i]) / total if total else 0.0
 
 
-def _level(place: str) -> int:
+# A word in fewer than this share of clauses weighs as much as one in none: without the floor the
+# weight of rare and unknown words grows with the index (log N), and a question's filler words
+# ("有啥", "好处") came to outweigh its topic as documents were added.
+IDF_FLOOR_SHARE = 0.02
+
+
+def jurisdiction_level(place: str) -> int:
+    """0 for a province, 1 for a city, 2 below."""
     if re.search(r"(省|自治区)$", place):
         return 0
     if place.endswith("市"):
@@ -54,10 +73,10 @@ def _level(place: str) -> int:
 
 
 def _broadest(places: set[str]) -> set[str]:
-    if len({_level(p) for p in places}) < 2:
+    if len({jurisdiction_level(p) for p in places}) < 2:
         return set()  # all of one level: no jurisdiction is the default
-    top = min(_level(p) for p in places)
-    return {p for p in places if _level(p) == top}
+    top = min(jurisdiction_level(p) for p in places)
+    return {p for p in places if jurisdiction_level(p) == top}
 
 
 class HybridRetriever:
@@ -127,6 +146,8 @@ class HybridRetriever:
             vocabulary=set(df),
             document_frequency=df,
             broadest=_broadest({c.jurisdiction for c in chunks if c.jurisdiction}),
+            doc_ids=np.array([c.doc_id for c in chunks], dtype=object),
+            jurisdictions=np.array([c.jurisdiction or "" for c in chunks], dtype=object),
             title_tokens=title_tokens,
         )
 
@@ -139,12 +160,14 @@ class HybridRetriever:
         doc_id: str | None = None,
         jurisdiction: str | None = None,
         places: list[str] | None = None,
+        documents: set[str] | None = None,
     ) -> list[ScoredChunk]:
         """Best chunks for ``query``, fused from dense, BM25 and heading matches.
 
         ``places`` are the jurisdictions the question names: their documents are preferred. A
         question that names none prefers the broadest jurisdiction indexed (the province's plan
-        over a city's rules) when clauses are otherwise about as relevant.
+        over a city's rules) when clauses are otherwise about as relevant. ``documents`` are the
+        ids of documents the question refers to ("这个计划"): their clauses are preferred too.
         """
         k = self.settings.top_k if k is None else k
         if k <= 0:
@@ -153,26 +176,34 @@ class HybridRetriever:
         if not snap.chunks:
             return []
         expanded = expand_query(query)
-        allowed = np.array(
-            [
-                (doc_id is None or c.doc_id == doc_id) and (jurisdiction is None or c.jurisdiction == jurisdiction)
-                for c in snap.chunks
-            ]
-        )
+        allowed = np.ones(len(snap.chunks), dtype=bool)
+        if doc_id is not None:
+            allowed &= snap.doc_ids == doc_id
+        if jurisdiction is not None:
+            allowed &= snap.jurisdictions == jurisdiction
         n = self.settings.candidate_k
 
-        where: dict | None = None
         filters = [{"doc_id": doc_id}] if doc_id else []
         if jurisdiction:
             filters.append({"jurisdiction": jurisdiction})
-        if filters:
-            where = filters[0] if len(filters) == 1 else {"$and": filters}
-        dense_hits = [
-            (snap.by_id[cid], sim)
-            for cid, sim in self.store.dense_search(self.store.embedder.query_vector(expanded), n, where)
-            if cid in snap.by_id
-        ]
-        dense = {i: sim for i, sim in dense_hits}
+        # What the question points at (a place it names, else the broadest jurisdiction; documents
+        # it refers to) gets candidates of its own: among a thousand similar clauses of other
+        # documents, the preferred document's clause would otherwise not reach the candidates at all.
+        # Documents the question refers to are a narrower choice than the broadest jurisdiction.
+        preferred = set(places or []) or (set() if documents else snap.broadest)
+        scope_filters = []
+        if preferred and self.settings.jurisdiction_weight:
+            scope_filters.append({"jurisdiction": {"$in": sorted(preferred)}})
+        if documents and self.settings.reference_weight:
+            scope_filters.append({"doc_id": {"$in": sorted(documents)}})
+        query_vector = self.store.embedder.query_vector(expanded)
+        dense: dict[int, float] = {}
+        for extra in [None, *scope_filters]:
+            clauses = filters + ([extra] if extra else [])
+            where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+            for cid, sim in self.store.dense_search(query_vector, n, where):
+                if cid in snap.by_id:
+                    dense[snap.by_id[cid]] = sim
 
         tokens = tokenize(expanded)
         bm25_scores = np.zeros(len(snap.chunks))
@@ -180,17 +211,22 @@ class HybridRetriever:
             bm25_scores = np.asarray(snap.bm25.get_scores(tokens), dtype=float)
         bm25_scores = np.where(allowed, bm25_scores, 0.0)
         bm25_rank = [int(i) for i in np.argsort(-bm25_scores)[:n] if bm25_scores[i] > 0]
+        if scope_filters:
+            in_scope = np.isin(snap.jurisdictions, sorted(preferred)) | np.isin(snap.doc_ids, sorted(documents or ()))
+            scoped = np.where(in_scope, bm25_scores, 0.0)
+            bm25_rank += [int(i) for i in np.argsort(-scoped)[:n] if scoped[i] > 0 and int(i) not in bm25_rank]
 
         token_set = set(tokens)
         title_hits = [i for i, tt in enumerate(snap.title_tokens) if allowed[i] and tt & token_set]
         title_hits.sort(key=lambda i: -len(snap.title_tokens[i] & token_set))
 
         fused = self._fuse(dense, bm25_scores, bm25_rank, title_hits, snap, token_set)
-        preferred = set(places or []) or snap.broadest
-        if preferred and self.settings.jurisdiction_weight:
-            for i in fused:
-                if snap.chunks[i].jurisdiction in preferred:
-                    fused[i] += self.settings.jurisdiction_weight
+        terms = [t for t in dict.fromkeys(tokens) if len(t) > 1 and t not in GENERIC_TERMS and t in snap.vocabulary]
+        coverage = {i: snap.coverage(terms, i) for i in fused}
+        if preferred:
+            self._prefer(fused, coverage, {i for i in fused if snap.chunks[i].jurisdiction in preferred}, self.settings.jurisdiction_weight)
+        if documents:
+            self._prefer(fused, coverage, {i for i in fused if snap.chunks[i].doc_id in documents}, self.settings.reference_weight)
         ordered = sorted(fused, key=lambda i: -fused[i])[:k]
         return [
             ScoredChunk(
@@ -203,6 +239,26 @@ class HybridRetriever:
             )
             for i in ordered
         ]
+
+    def _prefer(self, fused: dict[int, float], coverage: dict[int, float], scope: set[int], weight: float) -> None:
+        """Raise the clauses in ``scope`` (what the question points at) by up to ``weight``.
+
+        Only when they cover the question about as well as the best clause does: the province's
+        clause that mentions 算力券 does not outrank a city's clause on the materials an 算力券
+        application needs when the question asks for those. And in proportion to each clause's own
+        score: the best of them gains the full weight, a weak one little, so they keep their order
+        among themselves and a weak one does not push a strong clause elsewhere out of the citations.
+        """
+        if not scope or not weight:
+            return
+        best_in_scope = max(coverage[i] for i in scope)
+        if best_in_scope < max(coverage.values()) - self.settings.coverage_tolerance:
+            return
+        top = max(fused[i] for i in scope)
+        if top <= 0:
+            return
+        for i in scope:
+            fused[i] += weight * fused[i] / top
 
     def _fuse(self, dense, bm25_scores, bm25_rank, title_hits, snap, token_set) -> dict[int, float]:
         """Weighted sum of min-max normalised dense similarity, max-normalised BM25 and heading match.

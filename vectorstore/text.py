@@ -12,6 +12,12 @@ jieba.setLogLevel(logging.WARNING)
 _jieba_lock = threading.Lock()
 _added_words: set[str] = set()
 
+# Words of a question that do not say what it is about (every document of this corpus is about them).
+GENERIC_TERMS = frozenset({
+    "人工智能", "人工", "智能", "ai", "政策", "浙江", "浙江省", "企业", "公司", "我们", "相关", "内容", "规定", "文件",
+    "方面", "问题", "安排", "措施", "要求", "做法", "计划", "行动", "行动计划", "这块",
+})
+
 # Words a citizen says and the documents' word for it. Applied to queries only.
 EXPANSIONS: dict[str, str] = {
     # English → document vocabulary
@@ -83,6 +89,10 @@ def add_words(words: list[str]) -> None:
             if word and word not in _added_words and len(word) <= 20:
                 jieba.add_word(word, freq=20000)
                 _added_words.add(word)
+
+
+# Policy verbs jieba's dictionary loses to a neighbour: "打造成" was cut 打/造成 ("cause").
+add_words(["打造"])
 
 
 def tokenize(text: str) -> list[str]:

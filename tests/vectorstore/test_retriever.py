@@ -70,7 +70,10 @@ def test_k_limits_results(retriever):
 def test_doc_id_filter(retriever, plan, rules):
     question = "算力券和智能券"
     unfiltered = retriever.search(question, k=3)
-    assert {r.chunk.doc_id for r in unfiltered} == {rules.doc_id}  # the rules are all about vouchers
+    # The province's one clause on vouchers first (no place named: the broadest jurisdiction is
+    # preferred when its clause covers the question as well), then the rules, which are all about them.
+    assert paths(unfiltered[:1]) == ["三、保障措施 › （三）加强创新要素供给"]
+    assert {r.chunk.doc_id for r in unfiltered[1:]} == {rules.doc_id}
     in_plan = retriever.search(question, k=10, doc_id=plan.doc_id)
     assert {r.chunk.doc_id for r in in_plan} == {plan.doc_id}
     # Restricted to the plan, its one clause about vouchers comes first.
@@ -93,6 +96,26 @@ def test_jurisdiction_filter(retriever, request, jurisdiction, doc):
     assert results
     assert {r.chunk.jurisdiction for r in results} == {jurisdiction}
     assert {r.chunk.doc_id for r in results} == {expected.doc_id}
+
+
+def test_the_province_is_preferred_only_where_its_clause_covers_the_question(retriever, plan, rules):
+    # The plan's voucher clause names 算力券 but nothing about the materials an application needs.
+    materials = retriever.search("申请算力券需要提交哪些材料？", k=3)
+    assert materials[0].chunk.doc_id == rules.doc_id
+    assert materials[0].chunk.clause_path.endswith("第十一条")
+    # Without the preference (weight 0) the same ranking: it played no part there.
+    unweighted = HybridRetriever(retriever.store, retriever.settings.model_copy(update={"jurisdiction_weight": 0.0}), refresh_seconds=0)
+    assert paths(unweighted.search("申请算力券需要提交哪些材料？", k=3)) == paths(materials)
+
+
+def test_a_place_the_question_names_is_preferred_over_the_broadest(retriever, plan, rules):
+    results = retriever.search("算力券和智能券", k=3, places=["示例市"])
+    assert {r.chunk.doc_id for r in results} == {rules.doc_id}
+
+
+def test_referred_documents_are_preferred(retriever, plan, rules):
+    results = retriever.search("算力券和智能券", k=3, documents={rules.doc_id})
+    assert {r.chunk.doc_id for r in results} == {rules.doc_id}
 
 
 def test_unknown_filters_give_nothing(retriever):
