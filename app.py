@@ -315,7 +315,7 @@ def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenu
     try:
         return render_eligibility(bot.eligibility({k: v for k, v in profile.items() if v is not None}))
     except PolicyBotError as exc:
-        return render_error(str(exc))
+        return render_error(exc.for_people())
 
 
 # --- handlers (testable without a browser) ----------------------------------------------
@@ -364,7 +364,7 @@ def chat_stream(
             chat_history[-1] = {"role": "assistant", "content": escape_markdown(text)}
             yield "", list(chat_history), turns, list(records)
     except PolicyBotError as exc:
-        chat_history[-1] = {"role": "assistant", "content": render_error(str(exc))}
+        chat_history[-1] = {"role": "assistant", "content": render_error(exc.for_people())}
     except Exception:  # noqa: BLE001 - the visitor must never see a traceback
         _log_failure(bot, message)
         chat_history[-1] = {"role": "assistant", "content": render_error(INTERNAL_ERROR)}

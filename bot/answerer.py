@@ -164,9 +164,10 @@ class ExtractiveAnswerer:
         if top is not None and not top.responsible_agencies:
             return self._agencies_in_text(question, hits, plan)
         # Several fields named in one question ("医疗和教育分别谁负责") get one line each.
-        chosen = [h for h in hits[:3] if h.title_hit and h.chunk.responsible_agencies] or hits[:1]
-        if len(chosen) > 1 and not hits[0].title_hit:
-            chosen = hits[:1]
+        # Only when the best clause is itself one of them: a lower clause whose heading shares a word
+        # ("医药") must not replace the best one.
+        chosen = [h for h in hits[:3] if h.title_hit and h.chunk.responsible_agencies] if hits[0].title_hit else []
+        chosen = chosen or hits[:1]
         lines, citations, english = [], [], []
         for hit in chosen:
             clause = plan.clauses.get(hit.chunk.clause_id)
@@ -450,12 +451,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202
 def clean_question(question: str, max_chars: int) -> str:
     """Strip invisible and control characters; refuse empty or over-long questions with a clear message."""
     if not isinstance(question, str):
-        raise InvalidQuestion("the question must be text")
+        raise InvalidQuestion("the question must be text", zh="问题必须是文字。")
     question = _CONTROL.sub("", question).strip()
     if not question:
-        raise InvalidQuestion("the question is empty; ask about a policy, e.g. “人工智能+医疗由哪些部门负责？”")
+        raise InvalidQuestion(
+            "the question is empty; ask about a policy, e.g. “人工智能+医疗由哪些部门负责？”",
+            zh="问题是空的。请输入想咨询的政策问题，例如“人工智能+医疗由哪些部门负责？”",
+        )
     if len(question) > max_chars:
-        raise InvalidQuestion(f"the question has {len(question)} characters; the limit is {max_chars}")
+        raise InvalidQuestion(
+            f"the question has {len(question)} characters; the limit is {max_chars}",
+            zh=f"问题太长了（{len(question)} 字），请精简到 {max_chars} 字以内。",
+        )
     return question
 
 

@@ -72,6 +72,7 @@ def referenced_documents(question: str, documents: list[Document]) -> tuple[set[
         holders = {doc_id for doc_id, title in titles.items() if best in title}
         if len(holders) <= max(1, len(documents) // 20):  # a phrase most titles share points at none
             referred |= holders
+            # Only "在AI+行动里": elsewhere the phrase may start a heading ("人工智能+医疗") worth matching.
             words.append(rf"在?{re.escape(best)}{_IN}")
     if not referred or len(referred) == len(documents):
         return set(), question

@@ -152,7 +152,9 @@ class PolicyBot:
             except ValidationError as exc:
                 first = exc.errors()[0]
                 field = ".".join(str(p) for p in first["loc"]) or "profile"
-                raise PolicyBotError(f"invalid profile field '{field}': {first['msg']}") from None
+                raise PolicyBotError(
+                    f"invalid profile field '{field}': {first['msg']}", zh=f"填写的企业信息有误（{field}），请检查后重试。"
+                ) from None
         return check_profile(list(self.plan().documents.values()), profile, measure_names)
 
     def plan(self) -> PlanIndex:

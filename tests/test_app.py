@@ -136,7 +136,25 @@ def test_empty_question_gives_one_line_error(bot):
     assert len(history) == 1 and history[0]["role"] == "assistant"
     message = history[0]["content"]
     assert "\n" not in message and "Traceback" not in message
-    assert "empty" in message or "空" in message
+    assert "问题是空的" in message  # the page is Chinese; the CLI and API keep the English message
+
+
+def test_too_long_question_is_refused_in_chinese(bot):
+    _, history, _ = app.chat(bot, "人工智能" * 1000, [], [])
+    assert "问题太长了" in history[-1]["content"] and "characters" not in history[-1]["content"]
+
+
+def test_index_outage_on_the_page_names_no_server_address():
+    from bot.errors import IndexUnavailable
+
+    class Outage:
+        def stream(self, question, history):
+            raise IndexUnavailable("the index at http://10.0.0.7:8000 cannot be read right now")
+            yield  # pragma: no cover
+
+    _, history, _ = app.chat(Outage(), "问题", [], [])
+    message = history[-1]["content"]
+    assert "暂时无法读取政策文件索引" in message and "10.0.0.7" not in message
 
 
 def test_unexpected_error_hides_traceback():

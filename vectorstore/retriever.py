@@ -243,7 +243,7 @@ class HybridRetriever:
     def _prefer(self, fused: dict[int, float], coverage: dict[int, float], scope: set[int], weight: float) -> None:
         """Raise the clauses in ``scope`` (what the question points at) by up to ``weight``.
 
-        Only when they cover the question about as well as the best clause does: the province's
+        Only when they cover the question about as well as the clause that would lead otherwise: the province's
         clause that mentions 算力券 does not outrank a city's clause on the materials an 算力券
         application needs when the question asks for those. And in proportion to each clause's own
         score: the best of them gains the full weight, a weak one little, so they keep their order
@@ -251,9 +251,11 @@ class HybridRetriever:
         """
         if not scope or not weight:
             return
-        best_in_scope = max(coverage[i] for i in scope)
-        if best_in_scope < max(coverage.values()) - self.settings.coverage_tolerance:
-            return
+        outside = [i for i in fused if i not in scope]
+        if outside:
+            leader = max(outside, key=lambda i: fused[i])  # what would be answered without the preference
+            if max(coverage[i] for i in scope) < coverage[leader] - self.settings.coverage_tolerance:
+                return
         top = max(fused[i] for i in scope)
         if top <= 0:
             return
