@@ -14,7 +14,7 @@ from bot.planindex import PlanIndex, split_sentences
 from bot.references import means_province, referenced_documents
 from bot.router import PROVINCES, WITHIN, Route, is_english, is_follow_up, route
 from bot.settings import Settings
-from ingest.models import Chunk, Clause, Document
+from ingest.models import KIND_HINTS, Chunk, Clause, Document
 from prompts import load_replies
 from vectorstore.retriever import HybridRetriever, ScoredChunk, jurisdiction_level
 from vectorstore.text import GENERIC_TERMS, expand_query, tokenize
@@ -80,7 +80,9 @@ class ExtractiveAnswerer:
         if not places and means_province(query):
             places = [p for p in plan.jurisdictions() if jurisdiction_level(p) == 0]
         referred, about = referenced_documents(query, list(plan.documents.values()))
-        hits = self.retriever.search(about, k=self.settings.top_k, places=places, documents=referred)
+        hits = _notice_not_first_for_another_subject(
+            self.retriever.search(about, k=self.settings.top_k, places=places, documents=referred)
+        )
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         checked_elsewhere = decision.name in ("reverse_agency", "eligibility")
         if not checked_elsewhere and (not hits or not self._relevant(query, hits)):
@@ -341,7 +343,8 @@ class ExtractiveAnswerer:
         elif decision.detail:
             # Asked for a figure (比例, 上限, 日期…): prefer a close candidate that gives one.
             stating = [
-                h for h in hits[:3] if _states_detail(decision.detail, h.chunk.text) and h.score >= 0.8 * hits[0].score
+                h for h in hits[:3]
+                if _states_detail(decision.detail, h.chunk.text) and h.score >= 0.8 * hits[0].score and not _hint_only(h)
             ]
         if stating and stating[0] is not hits[0]:
             hits = [stating[0]] + [h for h in hits if h is not stating[0]]
@@ -446,6 +449,28 @@ class ExtractiveAnswerer:
 
 # --- helpers -------------------------------------------------------------------------
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+_NOTICE_HINT_TOKENS = frozenset(tokenize(KIND_HINTS["notice"]))
+
+
+def _hint_only(hit: ScoredChunk) -> bool:
+    """A consultation notice that matched the question only by the words of its hint (截止, 联系人 …)."""
+    return hit.chunk.kind == "notice" and set(hit.matched_terms) <= _NOTICE_HINT_TOKENS
+
+
+def _notice_not_first_for_another_subject(hits: list[ScoredChunk]) -> list[ScoredChunk]:
+    """A consultation notice leads only when it matches more than its hint words (截止, 联系人 …).
+
+    "算力券申请截止日期是哪天?" matches the notice by 截止 alone and the 算力券 clause by 算力券: the
+    notice's deadline is for comments on the draft, not for 算力券 applications, so it must not lead.
+    """
+    if len(hits) < 2 or not _hint_only(hits[0]):
+        return hits
+    for position, hit in enumerate(hits[1:3], start=1):
+        if set(hit.matched_terms) - _NOTICE_HINT_TOKENS - _GENERIC:
+            return [hit, *hits[:position], *hits[position + 1 :]]
+    return hits
 
 
 def clean_question(question: str, max_chars: int) -> str:

@@ -144,3 +144,29 @@ def test_control_characters_are_stripped(bot):
 def test_empty_index_refuses_instead_of_guessing(tmp_path):
     answer = PolicyBot(Settings(home=tmp_path)).ask("AI+医疗谁管")
     assert answer.refused and "尚未收录" in answer.answer
+
+
+# --- a consultation notice and a question about another subject's deadline ------------------
+def _hit(kind: str, path: str, matched: list[str], score: float):
+    from ingest.models import Chunk
+    from vectorstore.retriever import ScoredChunk
+
+    chunk = Chunk(id=path, doc_id="d", clause_id=path, clause_path=path, kind=kind, text="…", doc_title="t", source="s.txt")
+    return ScoredChunk(chunk=chunk, score=score, matched_terms=matched)
+
+
+def test_a_notice_matched_only_by_its_hint_words_does_not_lead():
+    from bot.answerer import _notice_not_first_for_another_subject
+
+    notice = _hit("notice", "征求意见通知", ["截止"], 0.9)
+    vouchers = _hit("section", "（三）加强创新要素供给", ["算力券"], 0.8)
+    other = _hit("section", "（七）人工智能+交通", [], 0.5)
+    # "算力券申请截止日期是哪天?": the notice's 截止 is for comments on the draft.
+    assert [h.chunk.clause_path for h in _notice_not_first_for_another_subject([notice, vouchers, other])] == [
+        "（三）加强创新要素供给", "征求意见通知", "（七）人工智能+交通"
+    ]
+    # "征求意见什么时候截止?": only the notice speaks of it; nothing else matched a subject.
+    assert _notice_not_first_for_another_subject([notice, other])[0] is notice
+    # A notice that matched a subject of its own ("发展改革委") keeps its place.
+    named = _hit("notice", "征求意见通知", ["截止", "发展改革委"], 0.9)
+    assert _notice_not_first_for_another_subject([named, vouchers])[0] is named
