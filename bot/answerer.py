@@ -26,6 +26,10 @@ _TARGET_SENTENCE_RE = re.compile(r"到\s*\d{4}\s*年[^。]*\d+\s*(个|家|项|�
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _GENERIC = GENERIC_TERMS
 _LEADS_RE = re.compile(r"牵头|统筹|负责")
+# How one goes about something, not what it is about.
+_PROCEDURE_WORDS = frozenset(
+    "办理 申请 申报 材料 需要 流程 手续 提交 登记 报名 办法 条件 时间 地点 哪里 多久 费用 步骤 补办 领取 咨询 窗口 网上 线上 线下".split()
+)
 
 
 @dataclass
@@ -154,10 +158,21 @@ class ExtractiveAnswerer:
             known |= snap.tokens[position] if position is not None else set(tokenize(hit.chunk.search_text()))
 
         idf = snap.idf
+
         def is_known(token: str) -> bool:
             # "提意见" is covered by a clause that says "意见".
             return token in known or any(len(k) >= 2 and k in token for k in known)
 
+        # "如何办理护照", "结婚登记需要什么材料": what it is about (护照, 结婚) appears in no document;
+        # only how one goes about it (办理, 登记, 材料) does, and that is no reason to answer.
+        def is_known_subject(token: str) -> bool:
+            if token in _PROCEDURE_WORDS:
+                return False
+            return token in known or any(len(k) >= 2 and k in token and k not in _PROCEDURE_WORDS for k in known)
+
+        unknown_subject = any(t not in df and t not in _PROCEDURE_WORDS and not is_known(t) for t in tokens)
+        if unknown_subject and not any(is_known_subject(t) for t in tokens):
+            return False
         covered = sum(idf(t) for t in tokens if is_known(t))
         return hits[0].title_hit or covered / sum(idf(t) for t in tokens) >= 0.25
 

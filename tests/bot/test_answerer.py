@@ -98,6 +98,10 @@ def test_missing_detail_is_said_not_invented(bot):
         "失业金怎么领",
         "公积金提取流程",
         "医保报销比例",
+        # only the procedure words (办理, 登记, 材料) occur in the documents, not the subject
+        "如何办理护照",
+        "结婚登记需要什么材料",
+        "身份证丢了怎么补办",
     ],
 )
 def test_out_of_scope_questions_are_refused_politely(bot, question):
