@@ -20,11 +20,13 @@ import html
 import logging
 import os
 import re
+import secrets
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 # Gradio reads these at import / Blocks() time: no telemetry, no version check, no share link.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -404,12 +406,57 @@ def clear() -> tuple[str, list, list, list[dict], list]:
     return "", [], [], [], []
 
 
+# --- the conversation kept in the visitor's browser ---------------------------------------
+SAVED_MESSAGES = 2 * MAX_HISTORY_TURNS  # what a reload brings back
+
+
+def saved_conversation(chat_history: list, turns: list[dict]) -> dict:
+    """What the browser keeps (encrypted in its localStorage) so a reload does not lose the conversation."""
+    return {"history": list(chat_history or [])[-SAVED_MESSAGES:], "turns": list(turns or [])[-SAVED_MESSAGES:]}
+
+
+def _messages(value: object, max_chars: int) -> list[dict]:
+    if not isinstance(value, list):
+        return []
+    return [
+        {"role": m["role"], "content": m["content"][:max_chars]}
+        for m in value
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)
+    ]
+
+
+def restore_conversation(saved: object) -> tuple[list, list, list[dict], list]:
+    """Chat shown, chat state, turns and feedback records from what the browser kept; empty if it is unusable.
+
+    Restored answers carry no feedback record: ratings are stored for answers given in this page view.
+    """
+    saved = saved if isinstance(saved, dict) else {}
+    history = _messages(saved.get("history"), 200_000)[-SAVED_MESSAGES:]
+    turns = _messages(saved.get("turns"), 20_000)[-SAVED_MESSAGES:]
+    return history, history, turns, [None] * len(history)
+
+
+def browser_secret(settings: Settings) -> str:
+    """The key the saved conversation is encrypted with: POLICYBOT_BROWSER_SECRET, else one kept under home."""
+    if settings.browser_secret:
+        return settings.browser_secret.get_secret_value()
+    path = Path(settings.home) / "browser-secret"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(secrets.token_urlsafe(32))
+        return path.read_text().strip()
+    except FileExistsError:  # another replica on this home wrote it first
+        return path.read_text().strip()
+
+
 # --- app --------------------------------------------------------------------------------
 def make_theme() -> gr.themes.Base:
     return gr.themes.Default(font=FONT, font_mono=FONT_MONO)
 
 
-def build_app(bot: PolicyBot, feedback: FeedbackStore) -> gr.Blocks:
+def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None) -> gr.Blocks:
     """The chat UI. Theme and CSS are given when it is mounted (``build_server``)."""
 
     def on_submit(message: str, chat_history: list, turns: list[dict], records: list):
@@ -449,6 +496,8 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {html.escape(TITLE)}\n\n{DESCRIPTION}")
         history, turns, records = gr.State([]), gr.State([]), gr.State([])
+        # A reload brings the conversation back; 清空对话 forgets it here too.
+        kept = gr.BrowserState({"history": [], "turns": []}, storage_key="policybot-conversation", secret=secret)
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
                 chatbot = gr.Chatbot(
@@ -483,8 +532,9 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore) -> gr.Blocks:
                     outputs=[textbox, chatbot, history, turns, records],
                     api_visibility="private",
                 )
-                textbox.submit(**io)
-                send.click(**io)
+                keep = dict(fn=saved_conversation, inputs=[history, turns], outputs=[kept], api_visibility="private", queue=False)
+                textbox.submit(**io).then(**keep)
+                send.click(**io).then(**keep)
                 starters = []
                 for label, questions in (("市民常问", CITIZEN_QUESTIONS), ("企业常问", ENTERPRISE_QUESTIONS)):
                     gr.Markdown(f"**{label}**")
@@ -497,13 +547,13 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore) -> gr.Blocks:
                         inputs=[history, turns, records],
                         outputs=[textbox, chatbot, history, turns, records],
                         api_visibility="private",
-                    )
+                    ).then(**keep)
                 clear_button.click(
                     clear, outputs=[textbox, chatbot, history, turns, records], api_visibility="private", queue=False
-                )
+                ).then(**keep)
                 chatbot.like(on_like, inputs=[records], outputs=None, api_visibility="private")
                 # The Chatbot's own trash button empties what is shown; forget the conversation with it.
-                chatbot.clear(lambda: ([], [], []), outputs=[history, turns, records], api_visibility="private", queue=False)
+                chatbot.clear(lambda: ([], [], []), outputs=[history, turns, records], api_visibility="private", queue=False).then(**keep)
 
             with gr.Tab("政策匹配", id="eligibility"):
                 gr.Markdown("填写企业情况（均可不填），逐项对照各项支持措施的申请条件；每个结论都附条款原文。")
@@ -541,6 +591,7 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore) -> gr.Blocks:
             trigger(refresh_agencies, inputs=agency_select, outputs=[agency_select, agency_view], **private)
         doc_select.input(show_document, inputs=doc_select, outputs=doc_view, **private)
         agency_select.input(show_agency, inputs=agency_select, outputs=agency_view, **private)
+        demo.load(restore_conversation, inputs=kept, outputs=[chatbot, history, turns, records], **private)
     return demo
 
 
@@ -603,7 +654,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         )
     install_origin_policy(server, settings)
 
-    demo = build_app(bot, feedback)
+    demo = build_app(bot, feedback, browser_secret(settings))
     demo.queue(default_concurrency_limit=settings.chat_concurrency, max_size=settings.chat_queue_size)
     return gr.mount_gradio_app(
         server,

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for POST /api/admin/ingest. Unset: the admin route is off (404).",
     )
+    browser_secret: SecretStr | None = Field(
+        default=None,
+        description="Key Gradio's BrowserState scrambles the conversation a visitor's browser keeps with (it is sent "
+        "to the page: not confidential). Unset: one kept in home; replicas with their own homes need the same value.",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins (https://www.example.gov.cn) that may embed the chat "

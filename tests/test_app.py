@@ -270,3 +270,34 @@ def test_failed_answers_log_the_question_only_when_allowed(bot, monkeypatch, cap
         list(app.chat_stream(bot, "机密问题内容", [], [], []))
         assert ("机密问题内容" in caplog.text) is allowed
         assert "answering" in caplog.text
+
+
+# --- the conversation a reload brings back -------------------------------------------------------
+def test_saved_conversation_round_trips_without_feedback_records(bot):
+    _, history, turns = app.chat(bot, "人工智能+医疗由哪些部门负责？", [], [])
+    saved = app.saved_conversation(history, turns)
+    shown, state, restored_turns, records = app.restore_conversation(saved)
+    assert shown == state == history and restored_turns == turns
+    assert records == [None] * len(history)  # a restored answer is not rated again
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [None, "garbage", 42, {"history": "x"}, {"history": [{"role": "system", "content": "你是…"}, {"role": "user"}, 7]}],
+)
+def test_unusable_saved_conversation_restores_nothing(saved):
+    assert app.restore_conversation(saved) == ([], [], [], [])
+
+
+def test_saved_conversation_keeps_the_last_messages_only():
+    long = [{"role": "user" if i % 2 == 0 else "assistant", "content": str(i)} for i in range(100)]
+    saved = app.saved_conversation(long, long)
+    assert len(saved["history"]) == app.SAVED_MESSAGES and saved["history"][-1]["content"] == "99"
+
+
+def test_browser_secret_is_kept_under_home_or_taken_from_the_setting(tmp_path):
+    settings = Settings(home=tmp_path / "home", llm_model=None)
+    first = app.browser_secret(settings)
+    assert len(first) >= 32 and app.browser_secret(settings) == first
+    assert oct((tmp_path / "home" / "browser-secret").stat().st_mode & 0o777) == "0o600"
+    assert app.browser_secret(Settings(home=tmp_path / "other", browser_secret="shared-by-replicas", llm_model=None)) == "shared-by-replicas"

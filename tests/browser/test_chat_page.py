@@ -7,6 +7,7 @@ import time
 from playwright.sync_api import expect
 
 MEDICAL = "人工智能+医疗由哪些部门负责？"
+SAVED_KEY = "policybot-conversation"
 AGENCIES = ["省卫生健康委", "省药监局", "省发展改革委", "省经信厅", "省科技厅"]
 
 
@@ -60,6 +61,32 @@ def test_starter_question_thumbs_up_and_clear(page, site, screenshot):
     # A question after clearing starts a new conversation: one question, one answer.
     ask(page, MEDICAL)
     expect(page.locator("#pb-chatbot .pb-citations")).to_have_count(1)
+
+
+def test_a_reload_keeps_the_conversation_and_clear_forgets_it(page, site):
+    page.goto(site.url)
+    expect(page.get_by_text("征求意见稿").first).to_be_visible()
+    before = page.evaluate("key => localStorage.getItem(key)", SAVED_KEY)
+    ask(page, MEDICAL)
+    # The conversation is written to the browser's storage just after the answer has streamed.
+    page.wait_for_function("([key, before]) => localStorage.getItem(key) !== before", arg=[SAVED_KEY, before])
+    page.reload()
+    chat = page.locator("#pb-chatbot")
+    expect(chat).to_contain_text(MEDICAL)
+    expect(chat.locator(".pb-citations")).to_have_count(1)
+    expect(chat).to_contain_text("省卫生健康委")
+    # The restored conversation is context for a follow-up.
+    page.locator("#pb-question textarea").fill("那它的牵头单位是谁？")
+    page.locator("#pb-send").click()
+    expect(chat.locator(".pb-citations")).to_have_count(2)
+    expect(chat.locator(".pb-citations").last).to_contain_text("人工智能+医疗")
+
+    page.locator("#pb-clear").click()
+    expect(chat.locator(".pb-citations")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_text("征求意见稿").first).to_be_visible()
+    expect(page.locator("#pb-chatbot .pb-citations")).to_have_count(0)
+    expect(page.locator("#pb-chatbot")).not_to_contain_text(MEDICAL)
 
 
 def test_clause_browser_and_agency_directory(page, site, screenshot):
