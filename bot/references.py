@@ -32,9 +32,9 @@ _NOT_PROVINCE_RE = re.compile(r"节省|省钱|省份|省心|省力|省去|省略
 MIN_PHRASE_CHARS = 5
 
 
+# The two characters before 省 when a province is named ("江苏省"; 黑龙江省 ends in 龙江).
 _PROVINCE_NAMES = set(
-    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 江苏 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 陕西 甘肃 "
-    "青海 台湾 浙江 龙江".split()
+    "河北 山西 辽宁 吉林 江苏 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 浙江 龙江".split()
 )
 
 
@@ -94,7 +94,7 @@ def _longest_shared_phrase(text: str, titles: dict[str, str]) -> str:
 
 
 def means_province(question: str) -> bool:
-    """The question speaks of the province's level (省里, 全省, 省发改委) without naming a city."""
+    """The question speaks of the province's level (省里, 全省, 省发改委) without naming which province."""
     text = _NOT_PROVINCE_RE.sub("", question)
     for match in _PROVINCE_LEVEL_RE.finditer(text):
         named = text[max(0, match.start() - 2) : match.start()] in _PROVINCE_NAMES
