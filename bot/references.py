@@ -8,6 +8,7 @@ point at, so a question about one document is not answered from another on the s
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest.models import Document
 
@@ -38,12 +39,14 @@ _PROVINCE_NAMES = set(
 )
 
 
+@lru_cache(maxsize=8192)  # asked per document for every question: titles repeat, work once per title
 def title_kind(title: str) -> str | None:
     bare = _PARENTHESES_RE.sub("", title)
     kinds = _KIND_RE.findall(bare)
     return kinds[-1] if kinds else None
 
 
+@lru_cache(maxsize=8192)
 def _bare_title(title: str) -> str:
     return _PUNCTUATION_RE.sub("", _PARENTHESES_RE.sub("", title))
 

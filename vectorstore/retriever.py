@@ -51,10 +51,10 @@ class _Snapshot:
         share = max((1 + self.document_frequency.get(token, 0)) / max(1, len(self.chunks)), IDF_FLOOR_SHARE)
         return math.log(1 + 1 / share)
 
-    def coverage(self, terms: list[str], i: int) -> float:
-        """The IDF-weighted share of ``terms`` that chunk ``i`` contains."""
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms if t in self.tokens[i]) / total if total else 0.0
+    def coverage(self, weights: dict[str, float], i: int) -> float:
+        """The share of ``weights`` (term → IDF) that chunk ``i`` contains."""
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in self.tokens[i]) / total if total else 0.0
 
 
 # A word in fewer than this share of clauses weighs as much as one in none: without the floor the
@@ -221,8 +221,8 @@ class HybridRetriever:
         title_hits.sort(key=lambda i: -len(snap.title_tokens[i] & token_set))
 
         fused = self._fuse(dense, bm25_scores, bm25_rank, title_hits, snap, token_set)
-        terms = [t for t in dict.fromkeys(tokens) if len(t) > 1 and t not in GENERIC_TERMS and t in snap.vocabulary]
-        coverage = {i: snap.coverage(terms, i) for i in fused}
+        weights = {t: snap.idf(t) for t in tokens if len(t) > 1 and t not in GENERIC_TERMS and t in snap.vocabulary}
+        coverage = {i: snap.coverage(weights, i) for i in fused}
         if preferred:
             self._prefer(fused, coverage, {i for i in fused if snap.chunks[i].jurisdiction in preferred}, self.settings.jurisdiction_weight)
         if documents:
