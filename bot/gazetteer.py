@@ -57,13 +57,12 @@ class Gazetteer:
     @staticmethod
     def _names(division: Division) -> list[str]:
         names = [division.name]
-        # A county's short form is often an ordinary word (城区, 新城, 和平); only county-level cities
-        # (义乌市 → 义乌) are called by it.
-        if division.short != division.name and len(division.short) >= 2 and (
-            division.level != "county" or division.name.endswith("市")
-        ):
+        # The table gives a county its full name as short form unless people call it by the short one
+        # (义乌市 → 义乌; not 合作市 → 合作): see scripts/build_divisions.py.
+        if division.short != division.name and len(division.short) >= 2:
             names.append(division.short)
-        return names
+        # 城区, 郊区, 矿区: two-character district names are ordinary words.
+        return [n for n in names if not (len(n) == 2 and n.endswith("区"))]
 
     def find(self, text: str) -> list[Division]:
         """Divisions named in ``text``, in order of mention, the larger place when a name is shared."""

@@ -120,6 +120,7 @@ class Document(BaseModel):
     effective_date: str | None = None
     expiry_date: str | None = None
     jurisdiction: str | None = None
+    doc_number: str | None = Field(default=None, description="发文字号 on a line of its own, e.g. 工信部联科〔2026〕57号.")
     notice: Notice | None = None
     clauses: list[Clause] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)

@@ -36,6 +36,8 @@ _DATE_LINE_RE = re.compile(rf"^{DATE}$")
 _ISSUER_RE = re.compile(r"^[\u4e00-\u9fff（）]{3,40}(委员会|人民政府|政府|办公厅|办公室|厅|局|委|办|中心|院|部)$")
 _TITLE_WORDS_RE = re.compile(r"(办法|细则|计划|方案|意见|通知|规定|条例|决定|纲要|措施|政策|规划|指南|公告)")
 _AGENCY_OPEN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:]")
+# 发文字号: 工信部联科〔2026〕57号, 浙政办发〔2024〕12号 (brackets vary: 〔〕 [] 【】 ()).
+DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[【(（]\d{4}[〕\]】)）]\s*\d{1,4}\s*号")
 _JURISDICTION_RE = re.compile(r"^(?:关于)?([\u4e00-\u9fff]{1,6}?(?:省|自治区|市|县|区))")
 
 
@@ -91,6 +93,9 @@ def extract_agencies(text: str) -> list[str]:
                 depth -= 1
                 if depth == 0:
                     break
+            if depth == 1 and char == "。":
+                # "（责任单位：A、B、C。列第一位的为牵头单位，下同）": the list ends at the full stop.
+                break
             if depth == 1 and char in "、，,；;":
                 names.append("".join(current))
                 current = []
@@ -171,7 +176,11 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     issuer_lines = [p.text for p in front_rest if _ISSUER_RE.match(p.text)]
     issuer_lines += [p.text for p in notice_paragraphs if _ISSUER_RE.match(p.text)]
     date_lines = [p.text for p in front_rest + notice_paragraphs if _DATE_LINE_RE.match(p.text)]
-    preamble = [p for p in front_rest if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text))]
+    number_lines = [p.text for p in front_rest + notice_paragraphs if DOC_NUMBER_RE.fullmatch(p.text.strip())]
+    preamble = [
+        p for p in front_rest
+        if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text) or DOC_NUMBER_RE.fullmatch(p.text.strip()))
+    ]
 
     all_text = "\n".join(p.text for p in paragraphs)
     status, effective = "正式", _first(rf"自\s*({DATE})\s*起(?:施行|实施|执行)", all_text)
@@ -194,6 +203,7 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
         effective_date=effective,
         expiry_date=_first(rf"有效期至\s*({DATE})", all_text),
         jurisdiction=jurisdiction,
+        doc_number=number_lines[0].strip() if number_lines else None,
     )
     positioned: list[tuple[int, Clause]] = []
 

@@ -45,7 +45,17 @@ def short_name(name: str, peoples: list[str]) -> str:
     return name
 
 
-def build(rows: list[dict[str, str]], peoples: list[str]) -> list[dict[str, str]]:
+def _place_word(short: str, tags: dict[str, str]) -> bool:
+    """Whether people say ``short`` for the place: jieba tags it a name (ns, nz, nr, j) or does not know it.
+
+    A county-level city's short form may be an ordinary word (合作市 → 合作, a verb): then only its full
+    name names it.
+    """
+    tag = tags.get(short)
+    return tag is None or tag.startswith(("ns", "nz", "nr", "j"))
+
+
+def build(rows: list[dict[str, str]], peoples: list[str], tags: dict[str, str]) -> list[dict[str, str]]:
     names = {r["adcode"][:6]: r["name"] for r in rows}
     out = []
     for row in rows:
@@ -61,7 +71,10 @@ def build(rows: list[dict[str, str]], peoples: list[str]) -> list[dict[str, str]
             province = names.get(code[:2] + "0000", "")
             parent = names.get(code[:4] + "00", "")
             prefecture = "" if parent in _GROUPINGS or not parent else parent
-        out.append({"adcode": code, "name": name, "short": short_name(name, peoples), "level": level,
+        short = short_name(name, peoples)
+        if level == "county" and not (name.endswith("市") and _place_word(short, tags)):
+            short = name  # a county or district is named in full (城区, 新城, 和平 are ordinary words)
+        out.append({"adcode": code, "name": name, "short": short, "level": level,
                     "province": province, "prefecture": prefecture})
     out.sort(key=lambda r: r["adcode"])
     return out
@@ -71,7 +84,10 @@ def main(wheel: str) -> None:
     with zipfile.ZipFile(wheel) as archive:
         text = archive.read("cpca/resources/adcodes.csv").decode("utf-8")
         peoples = sorted(archive.read("cpca/resources/56_nations.csv").decode("utf-8").split(), key=len, reverse=True)
-    rows = build(list(csv.DictReader(io.StringIO(text))), peoples)
+    import jieba.posseg  # the POS dictionary says which short forms are ordinary words
+
+    tags = jieba.posseg.dt.word_tag_tab
+    rows = build(list(csv.DictReader(io.StringIO(text))), peoples, tags)
     with OUT.open("w", encoding="utf-8", newline="") as handle:
         handle.write("# China's administrative divisions (province, prefecture, county) from cpca 0.5.5 (MIT), "
                      "resources/adcodes.csv; rebuilt by scripts/build_divisions.py\n")
