@@ -24,7 +24,7 @@ _INJECTION = re.compile(
     re.I,
 )
 _CREATIVE = re.compile(
-    r"(写|作|来|编|创作).{0,6}(诗|词|歌|小说|故事|笑话|对联|段子|散文|作文)|藏头诗"
+    r"(写|作|来|编|创作)[^，。？?]{0,12}(诗|歌|小说|故事|笑话|对联|段子|散文|作文)|藏头诗"
     r"|\b(poem|poetry|haiku|limerick|song|lyrics|story|joke|essay)\b",
     re.I,
 )

@@ -28,8 +28,10 @@ __all__ = ["ExtractiveAnswerer", "Retrieval", "clean_question"]
 _LEADS_RE = re.compile(r"牵头|统筹|负责")
 # Kinds answered from a clause's structure or the document's metadata, not from search coverage alone.
 _CHECKED_ELSEWHERE = ("reverse_agency", "eligibility")
+# Answers that quote a list item by item (each item its own clause) may cite more clauses.
+_LISTS = ("materials", "conditions", "procedure")
 # Kinds a draft's consultation notice may answer (its deadline, contacts, address, issuer and date).
-_MAY_BE_CONSULTATION = frozenset({"consultation", "deadline", "contact", "date", "issuer", "general", "procedure", "count", "amount"})
+_MAY_BE_CONSULTATION = frozenset({"consultation", "agency", "deadline", "contact", "date", "issuer", "general", "procedure", "count", "amount"})
 
 
 @dataclass
@@ -329,7 +331,7 @@ class ExtractiveAnswerer:
         if notes:
             body = body + "\n\n" + "\n".join(f"*{note}*" for note in notes)
         # Reverse lookups list every clause an agency appears in; other answers keep to max_citations.
-        limit = 15 if route_name == "reverse_agency" else self.settings.max_citations
+        limit = 15 if route_name == "reverse_agency" else max(self.settings.max_citations, 10 if route_name in _LISTS else 0)
         return Answer(question=question, answer=body, refused=False, citations=citations[:limit], route=route_name)
 
 

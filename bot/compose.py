@@ -41,8 +41,14 @@ def detail_name(analysis: Analysis) -> str:
 
 
 def agency_quote(clause: Clause) -> str:
+    """The clause's 责任单位 note up to its first full stop or semicolon: "（责任单位：A、B、C" of
+    "（责任单位：A、B、C。列第一位的为牵头单位，下同）", "（牵头单位：A" of "（牵头单位：A；配合单位：…）"."""
     match = _AGENCY_PAREN_RE.search(clause.text)
-    return match.group(0) if match else clause.text
+    if not match:
+        return clause.text
+    note = match.group(0)
+    cut = re.search(r"[。；;]", note)
+    return note[: cut.start()] if cut else note
 
 
 def listed_agencies(clause: Clause, places: tuple[str, ...]) -> list[str]:
@@ -57,7 +63,10 @@ def _known_short(name: str) -> bool:
 
 def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -> tuple[list[str], list[Citation]]:
     """Lines and citations for a question asking one fact: the fact first, then its quote; or "not stated"."""
-    stating = [e for e in evidence if e.fact]
+    stating = [e for e in evidence if e.fact and not _LEAD_IN_END_RE.search(e.quote)]
+    listing = [e for e in evidence[:3] if _LEAD_IN_END_RE.search(e.quote)]
+    if listing and analysis.asks in ("materials", "conditions", "procedure") and (not stating or listing[0].score >= stating[0].score):
+        return _listed_items(analysis, listing[0])
     if stating:
         best = stating[0]
         lines = [
@@ -71,15 +80,29 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
             lines += [f"《{other.document.title}》{other.clause.clause_path}：**{other.fact}** [2]{_scope_note(other.document, analysis)}", f"> {other.quote}"]
             citations.append(citation(other.document, other.clause, other.quote))
         return lines, citations
-    nearest = evidence[0]
-    searched = "、".join(dict.fromkeys(f"《{e.document.title}》" for e in evidence[:4]))
+    nearest = max(evidence, key=lambda e: e.hit.score)  # nothing states it: the clause retrieval ranks first
     lines = [
-        f"已收录的文件没有规定具体的{detail_name(analysis)}（检索了{searched}的相关条款）。"
+        f"已收录的文件没有规定具体的{detail_name(analysis)}（检索了各相关文件中最相关的条款）。"
         f"最接近的是《{nearest.document.title}》{nearest.clause.clause_path} [1]：",
         f"> {nearest.quote}",
         "具体标准请以后续发布的实施细则或主管部门的解释为准。",
     ]
     return lines, [citation(nearest.document, nearest.clause, nearest.quote)]
+
+
+_LEAD_IN_END_RE = re.compile(r"[：:]$")
+
+
+def _listed_items(analysis: Analysis, lead: Evidence) -> tuple[list[str], list[Citation]]:
+    """A sentence that announces a list ("应当提供以下材料：") with the items its clause or sub-clauses hold."""
+    items = [c for c in lead.document.clauses if c.clause_path.startswith(lead.clause.clause_path + " › ")]
+    lines = [f"根据《{lead.document.title}》{lead.clause.clause_path} [1]{_scope_note(lead.document, analysis)}：", f"> {lead.quote}"]
+    citations = [citation(lead.document, lead.clause, lead.quote)]
+    for item in items[:9]:
+        n = len(citations) + 1
+        lines.append(f"> {item.text} [{n}]")
+        citations.append(citation(lead.document, item, item.text))
+    return lines, citations
 
 
 def clauses_answer(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:

@@ -20,6 +20,7 @@ _MONEY = r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元"
 _CAP_RE = re.compile(r"不超过|不高于|最高|上限|封顶|以内|最多|至多|为限")
 _THRESHOLD_RE = re.compile(rf"(低于|不低于|不少于|(?<!不)超过|达到|以上|起)\s*{_MONEY}|{_MONEY}\s*(以上|及以上|起)(?!.{{0,4}}(补|奖|资助))")
 _TOTAL_RE = re.compile(r"总额|总规模|总计|合计安排|每年安排|统筹安排|专项资金|总量|规模达")
+_ASKS_MINIMUM_RE = re.compile(r"最低|门槛|起点|至少|起步")
 _ASKS_TOTAL_RE = re.compile(r"总额|总共|一共|总规模|资金规模|多大规模|总量|整体")
 _RATIO_RE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[一二三四五六七八九十百]+|\d+\s*[:：比]\s*\d+|\d+(?:\.\d+)?个百分点|[一二三四五六七八九]成|\d+(?:\.\d+)?倍")
 _COUNT_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)?\s*(?:个|家|项|所|条|款|台|套|座|批|类|户|名|人|张|次|部|种|件)(?:以上|左右|及以上)?")
@@ -53,6 +54,8 @@ class Evidence:
 
 def states(kind: str, text: str, question: str = "") -> bool:
     """Whether ``text`` states a fact of ``kind``: the test that decides "not stated"."""
+    if kind == "amount" and _ASKS_MINIMUM_RE.search(question):
+        return bool(_THRESHOLD_RE.search(text))  # a minimum is asked: only a threshold states it
     if kind == "amount":
         return bool(re.search(_MONEY, text)) and not _only_threshold(text) and not (_only_total(text) and not _ASKS_TOTAL_RE.search(question))
     if kind == "ratio":
@@ -106,7 +109,8 @@ def _fragment_score(kind: str, fragment: str, question: str) -> float:
 
 
 def _subject_tokens(analysis: Analysis) -> set[str]:
-    return {t for t in tokenize(expand_query(analysis.about)) if t not in GENERIC_TERMS and len(t) > 1}
+    # Single characters count here ("港" of 港口): within one clause they point at the sentence.
+    return {t for t in tokenize(expand_query(analysis.about)) if t not in GENERIC_TERMS}
 
 
 def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limit: int = 6) -> list[Evidence]:
