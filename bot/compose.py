@@ -151,6 +151,8 @@ def agencies_answer(analysis: Analysis, evidence: list[Evidence], plan: PlanInde
     for rank, item in enumerate(evidence[:3]):
         sentences = [s for s in split_sentences(item.clause.text) if find_organisations(s, places)]
         if not sentences:
+            if rank == 0:
+                return None  # the clause asked about names no unit: quote it rather than another clause's units
             continue
         # The best clause leads; another joins only when its sentence naming a unit is the one chosen.
         if rank > 0 and not any(s in item.quote or item.quote in s for s in sentences):

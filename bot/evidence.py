@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.analysis import Analysis
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
-from vectorstore.retriever import ScoredChunk
+from vectorstore.retriever import ScoredChunk, matched_only_by_hint
 from vectorstore.text import GENERIC_TERMS, expand_query, tokenize
 
 _MONEY = r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元"
@@ -108,6 +109,12 @@ def _fragment_score(kind: str, fragment: str, question: str) -> float:
     return value
 
 
+@lru_cache(maxsize=32768)
+def sentence_terms(sentence: str) -> frozenset[str]:
+    """A clause sentence's search tokens; sentences repeat across questions, so each is cut once."""
+    return frozenset(tokenize(sentence))
+
+
 def _subject_tokens(analysis: Analysis) -> set[str]:
     # Single characters count here ("港" of 港口): within one clause they point at the sentence.
     return {t for t in tokenize(expand_query(analysis.about)) if t not in GENERIC_TERMS}
@@ -125,6 +132,9 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
         if clause is None or document is None:
             continue
         evidence = best_sentence(analysis, hit, clause, document, subject)
+        if matched_only_by_hint(hit):
+            # A notice found by its hint words (截止, 联系人) states its own deadline, not the one asked.
+            evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
         # The retrieval order counts, then the fact: a lower clause that states it may lead.
         relevance = hit.score / top_score if top_score > 0 else 0.0
         stated = 1.0 if evidence.fact else 0.0
@@ -145,7 +155,7 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
     if not sentences:
         return Evidence(hit, clause, document, text, None, 0.0)
     def topic(sentence: str) -> float:
-        words = set(tokenize(sentence))
+        words = sentence_terms(sentence)
         return sum(len(t) for t in subject & words)
 
     scored = []
