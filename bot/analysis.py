@@ -23,7 +23,7 @@ from bot.scope import NATIONAL, covers, document_level, place_level
 
 QUESTION_KINDS_TOML = Path(__file__).resolve().parents[1] / "data" / "lexicons" / "question_kinds.toml"
 # Kinds whose answer is a property of the document itself, read from its metadata.
-DOCUMENT_FACTS = frozenset({"issuer", "doc_number", "status", "period"})
+DOCUMENT_FACTS = frozenset({"issued", "issuer", "doc_number", "status", "period"})
 # Kinds whose answer is one stated figure, date or list: when no clause states it, the answer says so.
 STATED_FACTS = frozenset({"amount", "ratio", "count", "target", "date", "deadline", "materials", "contact", "procedure", "conditions"})
 

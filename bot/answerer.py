@@ -128,7 +128,7 @@ class ExtractiveAnswerer:
             if document is not None:
                 lines, citations = document_fact(analysis, document)
                 return self._finish(question, "\n\n".join(lines), citations, asks)
-        evidence = select(analysis, hits, plan)
+        evidence = select(analysis, _pointed_at(analysis, hits, plan), plan)
         if not evidence:
             return self.refuse(question, "off_topic")
         if analysis.comparison:
@@ -151,8 +151,10 @@ class ExtractiveAnswerer:
     def _document_asked(self, analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex):
         """The document a question about issuer, 文号, status or period means: the one it refers to, else the best hit's."""
         referred = [plan.documents[d] for d in sorted(analysis.documents) if d in plan.documents]
-        if len(referred) == 1:
-            return referred[0]
+        # A title that quotes another's (《…》政策问答) is about that document, not the document itself.
+        own = [d for d in referred if "《" not in d.title] if not re.search(r"问答|解读", analysis.question) else referred
+        if len(own) == 1 or len(referred) == 1:
+            return (own or referred)[0]
         if hits:
             return plan.documents.get(hits[0].chunk.doc_id)
         return next(iter(plan.documents.values()), None)
@@ -333,6 +335,23 @@ class ExtractiveAnswerer:
         # Reverse lookups list every clause an agency appears in; other answers keep to max_citations.
         limit = 15 if route_name == "reverse_agency" else max(self.settings.max_citations, 10 if route_name in _LISTS else 0)
         return Answer(question=question, answer=body, refused=False, citations=citations[:limit], route=route_name)
+
+
+def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) -> list[ScoredChunk]:
+    """The hits of the documents the question refers to, else of the places it names, when there are any.
+
+    Retrieval only prefers them; the evidence keeps to them, so a fact another document states is not
+    given as the answer about the one asked about (that one then "does not state" it).
+    """
+    if analysis.documents:
+        own = [h for h in hits if h.chunk.doc_id in analysis.documents]
+        if own:
+            return own
+    if analysis.places and not analysis.comparison:
+        own = [h for h in hits if h.chunk.jurisdiction in analysis.places]
+        if own:
+            return own
+    return hits
 
 
 def _names(agency: str) -> list[str]:

@@ -23,6 +23,7 @@ _KIND_NAMES = {
     "amount": "金额", "ratio": "比例", "count": "数量", "target": "目标数值", "date": "日期", "deadline": "时间安排（截止日期或申报时间）",
     "period": "实施期限", "contact": "联系人或联系方式", "materials": "申报材料", "procedure": "办理流程或受理方式",
     "conditions": "申请条件", "agency": "负责单位", "issuer": "发布单位", "doc_number": "文号", "status": "施行状态",
+    "issued": "发布日期",
 }
 # The question's own word for the figure, when it names one ("面值", "上限").
 _DETAIL_WORDS = re.compile(r"面值|额度|上限|比例|利率|贴息|截止日期|申报时间|期限|文号|联系人|电话|材料|流程|条件")
@@ -208,10 +209,17 @@ def document_fact(analysis: Analysis, document: Document) -> tuple[list[str], li
     value, quote = None, header
     if kind == "issuer" and document.issuer:
         value = f"发布单位：{document.issuer}" + (f"，{document.date}" if document.date else "")
+    elif kind == "issued" and document.date:
+        value = f"发布日期：{document.date}" + (f"（{document.issuer}）" if document.issuer else "")
     elif kind == "issuer":
-        named = find_organisations(document.title)
-        if named:
-            value = f"文件标题载明的发文单位：{'、'.join(named)}"
+        # No issuer line: the clause that says who interprets or issued it names the units.
+        for clause in document.clauses:
+            for sentence in split_sentences(clause.text):
+                if re.search(r"负责解释|印发|制定", sentence) and find_organisations(sentence):
+                    named = "、".join(find_organisations(sentence))
+                    return [f"{title}的文件信息中未载明发布单位；文件写明：{named}（{sentence.strip('。')[-8:]}）[1]", f"> {sentence}"], [
+                        citation(document, clause, sentence)
+                    ]
     elif kind == "doc_number" and document.doc_number:
         value = f"文号：{document.doc_number}"
     elif kind == "period" and _PERIOD_RE.search(document.title):

@@ -160,6 +160,27 @@ def _title_lines(front: list[Paragraph]) -> tuple[list[str], list[Paragraph]]:
     return title, rest
 
 
+_SIGNATORY_RE = re.compile(r"^[\u4e00-\u9fff（）]{2,20}(委员会|人民政府|政府|办公厅|办公室|厅|局|委|办|中心|院|部|署|行)$")
+# "温州市经济和信息化局关于…的通知": the issuer opens the title.
+_TITLE_ISSUER_RE = re.compile(r"^([\u4e00-\u9fff（）]{2,30}?(?:委员会|人民政府|办公厅|办公室|厅|局|委|办|部))关于")
+
+
+def _signature(body: list[Paragraph]) -> tuple[list[str], str | None]:
+    """The issuers and date that close a document ("工业和信息化部　　国家发展改革委 … / 2026年3月18日")."""
+    tail = [p.text.strip() for p in body[-5:]]
+    dates = [i for i, line in enumerate(tail) if _DATE_LINE_RE.match(line)]
+    if not dates:
+        return [], None
+    at = dates[-1]
+    issuers: list[str] = []
+    for line in reversed(tail[max(0, at - 3) : at]):
+        names = line.split()
+        if not names or not all(_SIGNATORY_RE.match(name) for name in names):
+            break
+        issuers = names + issuers
+    return issuers, tail[at]
+
+
 def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     """Build the document, its metadata and its clause tree from normalised paragraphs."""
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", source)
@@ -177,6 +198,20 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     issuer_lines += [p.text for p in notice_paragraphs if _ISSUER_RE.match(p.text)]
     date_lines = [p.text for p in front_rest + notice_paragraphs if _DATE_LINE_RE.match(p.text)]
     number_lines = [p.text for p in front_rest + notice_paragraphs if DOC_NUMBER_RE.fullmatch(p.text.strip())]
+    # Labelled metadata of a web page ("发布机构：…", "文号：…") and the signature at the end (issuers, then the date).
+    labelled = "\n".join(p.text for p in paragraphs[:body_start])
+    number_lines += [m.group(0) for m in DOC_NUMBER_RE.finditer(_first(r"(?:文号|发文字号)[：:]\s*([^\n]+)", labelled) or "")]
+    label_issuer = _first(r"(?:发布机构|发文机关|发文单位|印发机关)[：:]\s*([\u4e00-\u9fff（）]{3,40})", labelled)
+    if label_issuer and _ISSUER_RE.match(label_issuer):
+        issuer_lines.insert(0, label_issuer)
+    signed_issuers, signed_date = _signature(paragraphs[body_start:])
+    if not issuer_lines and signed_issuers:
+        issuer_lines = ["、".join(signed_issuers)]
+    if signed_date and not date_lines:
+        date_lines = [signed_date]
+    title_issuer = _first(_TITLE_ISSUER_RE.pattern, "".join(title_lines))
+    if not issuer_lines and title_issuer:
+        issuer_lines = [title_issuer]
     preamble = [
         p for p in front_rest
         if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text) or DOC_NUMBER_RE.fullmatch(p.text.strip()))
@@ -198,7 +233,7 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
         source=source,
         title=title,
         issuer=issuer_lines[0] if issuer_lines else None,
-        date=date_lines[0] if date_lines else _first(rf"({DATE})", all_text),
+        date=date_lines[0] if date_lines else None,  # any other date in the text is some other date
         status=status,
         effective_date=effective,
         expiry_date=_first(rf"有效期至\s*({DATE})", all_text),
