@@ -31,7 +31,7 @@ _CHECKED_ELSEWHERE = ("reverse_agency", "eligibility")
 # Answers that quote a list item by item (each item its own clause) may cite more clauses.
 _LISTS = ("materials", "conditions", "procedure")
 # Kinds a draft's consultation notice may answer (its deadline, contacts, address, issuer and date).
-_MAY_BE_CONSULTATION = frozenset({"consultation", "agency", "deadline", "contact", "date", "issuer", "general", "procedure", "count", "amount"})
+_MAY_BE_CONSULTATION = frozenset({"consultation", "agency", "deadline", "contact", "date", "issuer", "issued", "general", "procedure", "count", "amount"})
 
 
 @dataclass

@@ -215,9 +215,10 @@ def document_fact(analysis: Analysis, document: Document) -> tuple[list[str], li
         # No issuer line: the clause that says who interprets or issued it names the units.
         for clause in document.clauses:
             for sentence in split_sentences(clause.text):
-                if re.search(r"负责解释|印发|制定", sentence) and find_organisations(sentence):
-                    named = "、".join(find_organisations(sentence))
-                    return [f"{title}的文件信息中未载明发布单位；文件写明：{named}（{sentence.strip('。')[-8:]}）[1]", f"> {sentence}"], [
+                interprets = re.search(r"由(.{2,60}?)负责解释", re.sub(r"《[^》]*》", "", sentence))
+                named = find_organisations(interprets.group(1)) if interprets else []
+                if named:
+                    return [f"{title}的文件信息中未载明发布单位；文件写明由{'、'.join(named)}负责解释 [1]", f"> {sentence}"], [
                         citation(document, clause, sentence)
                     ]
     elif kind == "doc_number" and document.doc_number:

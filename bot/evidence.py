@@ -28,6 +28,8 @@ _COUNT_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)?\s*(?:个|家|项|�
 _YEAR_TARGET_RE = re.compile(r"到\s*\d{4}\s*年(?:底|末)?")
 _DATE_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日")
 _WINDOW_RE = re.compile(r"截止|截至|之前|前(?!期)|至|起|期间|期限|之日|工作日|当天|以前|开放|受理")
+_VALIDITY_RE = re.compile(r"有效期|起施行|起实施|起执行|印发之日")
+_APPLY_RE = re.compile(r"申报|申请|受理|提交|报送|填报")
 _PERIOD_RE = re.compile(r"\d{4}\s*[—\-–~至到]+\s*\d{4}\s*年|有效期|自.{0,12}起(施行|实施|执行)")
 _PHONE_RE = re.compile(r"0\d{2,3}-\d{7,8}|1[3-9]\d{9}|\b\d{5}\b")
 _CONTACT_RE = re.compile(r"联系人|联系电话|咨询电话|电话|邮箱|@")
@@ -66,7 +68,9 @@ def states(kind: str, text: str, question: str = "") -> bool:
     if kind == "date":
         return bool(_DATE_RE.search(text))
     if kind == "deadline":
-        return bool(_DATE_RE.search(text)) and bool(_WINDOW_RE.search(text))
+        # An expiry ("有效期至…", "自…起施行") is not a window to apply in.
+        validity = _VALIDITY_RE.search(text) and not _APPLY_RE.search(text)
+        return bool(_DATE_RE.search(text)) and bool(_WINDOW_RE.search(text)) and not validity
     if kind == "period":
         return bool(_PERIOD_RE.search(text))
     if kind == "contact":
@@ -115,6 +119,15 @@ def sentence_terms(sentence: str) -> frozenset[str]:
     return frozenset(tokenize(sentence))
 
 
+# A clause retrieval ranks below half the best one's score does not answer with its figure.
+MIN_STATING_RELEVANCE = 0.5
+
+
+def _carries_subject(text: str, subject: set[str]) -> bool:
+    """Whether ``text`` shares a word of two characters or more with what the question is about."""
+    return any(len(t) >= 2 for t in subject & sentence_terms(text)) or not any(len(t) >= 2 for t in subject)
+
+
 def _subject_tokens(analysis: Analysis) -> set[str]:
     # Single characters count here ("港" of 港口): within one clause they point at the sentence.
     return {t for t in tokenize(expand_query(analysis.about)) if t not in GENERIC_TERMS}
@@ -137,6 +150,9 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
         # The retrieval order counts, then the fact: a lower clause that states it may lead.
         relevance = hit.score / top_score if top_score > 0 else 0.0
+        if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and _carries_subject(evidence.quote, subject)):
+            # A figure in a clause about something else is not the answer ("not stated" beats a near miss).
+            evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
         stated = 1.0 if evidence.fact else 0.0
         score = relevance + (0.6 * stated + 0.005 * evidence.score if kind in _FACT_KINDS else 0.0) - 0.01 * rank
         found.append(Evidence(hit, clause, document, evidence.quote, evidence.fact, score))
