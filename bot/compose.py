@@ -193,6 +193,17 @@ def header_citation(document: Document, quote: str) -> Citation:
     )
 
 
+_VALIDITY_SENTENCE_RE = re.compile(r"有效期|起施行|起实施|起执行|停止执行|废止|失效")
+
+
+def _sentence_matching(document: Document, pattern: re.Pattern[str]) -> tuple[Clause, str] | None:
+    for clause in reversed(document.clauses):  # the closing provisions state validity
+        for sentence in split_sentences(clause.text):
+            if pattern.search(sentence):
+                return clause, sentence
+    return None
+
+
 def _sentence_with(document: Document, needle: str) -> tuple[Clause, str] | None:
     for clause in document.clauses:
         for sentence in split_sentences(clause.text):
@@ -227,6 +238,11 @@ def document_fact(analysis: Analysis, document: Document) -> tuple[list[str], li
         value = f"实施期限：{_PERIOD_RE.search(document.title).group(0)}"
     elif kind == "status" and document.is_draft:
         value = "征求意见稿，尚未正式施行"
+    if value is None and kind in ("status", "period") and not document.effective_date:
+        found = _sentence_matching(document, _VALIDITY_SENTENCE_RE)
+        if found:
+            clause, sentence = found
+            return [f"{title}：**{sentence.strip('。')}** [1]", f"> {sentence}"], [citation(document, clause, sentence)]
     if value is None and kind in ("status", "period") and document.effective_date:
         found = _sentence_with(document, document.effective_date)
         if found:

@@ -191,27 +191,50 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
     fact = None
     if fragment and fact_value > 0:
         fact = fragment.rstrip("，,；;。：:！？")
+        if kind in ("ratio", "amount"):
+            # Tiers ("100万元以下部分按40%补助；100万元至500万元部分按30%补助") are one answer.
+            whole = full_sentence(text, sentence)
+            tiers = [f.rstrip("，,；;。：:！？") for f in _FRAGMENT_RE.findall(whole) if _fragment_score(kind, f, analysis.question) >= fact_value]
+            if len(tiers) > 1:
+                fact = "；".join(dict.fromkeys(tiers))
         year = _YEAR_TARGET_RE.search(sentence)
         if kind in ("count", "target") and year and year.group(0) not in fact:
             fact = f"{year.group(0)}，{fact}"
-    quote = _quote(text, sentences, index, sentence, scored, subject, clause)
+    quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind)
+    if kind == "contact" and quote == text:
+        fact = None  # the whole list is the answer; one number of it would mislead
     return Evidence(hit, clause, document, quote, fact, value)
 
 
-def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, subject: set[str], clause: Clause) -> str:
+def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, subject: set[str], clause: Clause, kind: str = "") -> str:
     heading = set(tokenize(clause.clause_path.split(" › ")[-1]))
     if len(text) <= 400 and subject and not (subject - heading - GENERIC_TERMS):
         return text  # the question names the clause itself: quote all of it
+    if kind == "contact" and len(text) <= 500:
+        return text  # names, offices and numbers answer together
     lead_in = next((i for i in range(index, -1, -1) if _LEAD_IN_RE.search(sentences[i])), None)
     if lead_in is not None and len(text) <= 600 and index - lead_in <= 8:
         # "申请企业应当提交下列材料：" and its items answer together; one item alone misleads.
         return contiguous(text, sentences[lead_in:])
-    picked = [sentence]
+    picked = [full_sentence(text, sentence)]
     if len(sentence) < 20 and index + 1 < len(sentences):
         picked.append(sentences[index + 1])  # a heading-only sentence says nothing alone
     elif len(scored) > 1 and scored[1][0] > 0 and abs(scored[1][1] - index) == 1:
         picked.append(scored[1][2])
     return contiguous(text, picked)
+
+
+def full_sentence(text: str, sentence: str, limit: int = 300) -> str:
+    """``sentence`` widened to the full stops around it ("；" ends a part, "。" the sentence), within ``limit``."""
+    start = text.find(sentence)
+    if start < 0:
+        return sentence
+    end = start + len(sentence)
+    left = max(text.rfind(mark, 0, start) for mark in "。！？\n") + 1
+    rights = [i for i in (text.find(mark, end - 1) for mark in "。！？\n") if i >= 0]
+    right = min(rights) + 1 if rights else len(text)
+    whole = text[left:right].strip()
+    return whole if len(whole) <= limit and sentence in whole else sentence
 
 
 def contiguous(text: str, sentences: list[str]) -> str:
