@@ -141,3 +141,9 @@ def test_arabic_paren_item_never_glued_to_previous_line():
 def test_unwrapped_formats_keep_every_line():
     pages = [(None, f"{FULL}\n不应拼接的下一行\n\n最后一行")]
     assert texts(pages, layout_wrapped=False) == [FULL, "不应拼接的下一行", "最后一行"]
+
+
+def test_the_shipped_pinyin_lexicon_is_what_the_builder_makes():
+    from ingest.pinyin import build_lexicon, pinyin_words
+
+    assert pinyin_words() == build_lexicon()
