@@ -319,10 +319,11 @@ class ExtractiveAnswerer:
                 continue
             if document.is_draft:
                 notes.append(templates["draft"].format(title=document.title))
-            elif document.effective_date and any(
-                document.effective_date in c.quote or document.effective_date in c.clause_text for c in citations if c.doc_title == title
-            ):
-                expiry = f"，有效期至{document.expiry_date}" if document.expiry_date else ""
+            elif document.effective_date and document.effective_date in (cited := " ".join(
+                c.quote + c.clause_text for c in citations if c.doc_title == title
+            )):
+                # Only what the cited clauses say: an expiry computed at ingest ("有效期3年") is not quoted.
+                expiry = f"，有效期至{document.expiry_date}" if document.expiry_date and document.expiry_date in cited else ""
                 notes.append(
                     templates["effective"].format(title=document.title, effective_date=document.effective_date, expiry=expiry)
                 )
