@@ -37,6 +37,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NATIONAL_WORDS = re.compile(r"国家(层面|级|的)?|全国|国务院|中央|部委|工信部|工业和信息化部|national|state council", re.I)
 # "我们公司去年营收3亿元，可以申请算力券吗?": the asker describes itself and asks what it can get.
 _DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职工|社保|参保|分公司|关联方|失信|注册在|注册地|花了|支出|\d+\s*(人|名员工)")
+# The asker speaks of itself ("我们公司", "本企业") or states its figures ("营收3亿元", "150人").
+_FIRST_PERSON = re.compile(r"我|咱|本(公司|企业|单位)|\d")
 _ASKS_IF_ELIGIBLE = re.compile(r"(能|可以|可否|能否|能不能|是否|够|符合).{0,12}(申请|享受|拿|获得|申报|条件|资格)|能拿多少|补多少|能补")
 _REVERSE_WORDS = re.compile(
     r"(负责|管|涉及|参与|牵头|承担|分管|对口)[^，。?？]{0,6}(哪|什么|啥)|哪[些个几]*[\u4e00-\u9fff]{0,4}(领域|方面|块|工作|事项?|条款|任务)"
@@ -175,7 +177,7 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
 
 
 def _asks(question: str, query: str, agencies: tuple[str, ...], plan: PlanIndex) -> str:
-    if _DESCRIBES_ASKER.search(question) and _ASKS_IF_ELIGIBLE.search(question):
+    if _DESCRIBES_ASKER.search(question) and _ASKS_IF_ELIGIBLE.search(question) and _FIRST_PERSON.search(question):
         return "eligibility"
     if agencies and _REVERSE_WORDS.search(question):
         return "reverse_agency"
