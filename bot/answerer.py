@@ -28,8 +28,6 @@ __all__ = ["ExtractiveAnswerer", "Retrieval", "clean_question"]
 _LEADS_RE = re.compile(r"牵头|统筹|负责")
 # Kinds answered from a clause's structure or the document's metadata, not from search coverage alone.
 _CHECKED_ELSEWHERE = ("reverse_agency", "eligibility")
-# Answers that quote a list item by item (each item its own clause) may cite more clauses.
-_LISTS = ("materials", "conditions", "procedure")
 # Kinds a draft's consultation notice may answer (its deadline, contacts, address, issuer and date).
 _MAY_BE_CONSULTATION = frozenset({"consultation", "agency", "deadline", "contact", "date", "issuer", "issued", "general", "procedure", "count", "amount"})
 
@@ -231,6 +229,12 @@ class ExtractiveAnswerer:
             if verdict.note:
                 mention = plan_evidence(plan, verdict)
                 lines.append(f"- {verdict.note}{cite(mention) if mention else ''}")
+        cited = {c.doc_title for c in citations}
+        for verdict in verdicts[:6]:
+            if verdict.doc_title not in cited:
+                # A title no citation carries is named without its parenthesised years and status.
+                short = re.sub(r"（[^）]*）", "", verdict.doc_title)
+                lines = [line.replace(f"《{verdict.doc_title}》", f"《{short}》") for line in lines]
         answer = self._finish(question, "\n".join(lines), citations, "eligibility")
         return answer
 
@@ -333,8 +337,10 @@ class ExtractiveAnswerer:
         notes = self.status_notes(citations)
         if notes:
             body = body + "\n\n" + "\n".join(f"*{note}*" for note in notes)
-        # Reverse lookups list every clause an agency appears in; other answers keep to max_citations.
-        limit = 15 if route_name == "reverse_agency" else max(self.settings.max_citations, 10 if route_name in _LISTS else 0)
+        # Citations beyond POLICYBOT_MAX_CITATIONS are dropped unless the text refers to them ([7]): a
+        # reverse lookup, an eligibility check or a list of materials cites each line it states.
+        referred = max((int(n) for n in re.findall(r"\[(\d+)\]", body)), default=0)
+        limit = max(self.settings.max_citations, referred)
         return Answer(question=question, answer=body, refused=False, citations=citations[:limit], route=route_name)
 
 
