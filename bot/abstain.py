@@ -20,6 +20,7 @@ _INJECTION = re.compile(
     r"|(系统|初始|内部|隐藏)\s*(提示|指令|设定|prompt)|提示词|你的(指令|规则|设定|提示|配置)|(开发者|越狱|DAN)\s*模式"
     r"|(输出|打印|复述|重复|告诉我|显示|透露|泄露).{0,10}(指令|提示词|设定|prompt)"
     r"|ignore\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier)|system\s*prompt|jailbreak|developer\s+mode"
+    r"|你现在是|你(现在)?扮演|不受(任何)?限制的|没有任何限制"
     r"|(reveal|print|show|repeat|output|tell me)\b.{0,30}\b(instructions?|prompt|rules)\b|you are now|\bact as\b",
     re.I,
 )
@@ -31,7 +32,7 @@ _CREATIVE = re.compile(
 # Asking for help to deceive: a helping or how-to word, then the deceit within a few characters.
 _FRAUD = re.compile(
     r"(帮|教|怎么|如何|怎样|能不能|可不可以|想|我要|有没有办法|给我|替我|能否).{0,12}"
-    r"(伪造|造假|做假|作假|假的|假材料|虚开|虚构|编造|瞎编|随便编|骗|套取|冒充|假冒|洗钱|刷单|规避(审核|监管|检查))"
+    r"(伪造|造假|做假|作假|假的|假材料|虚开|虚构|编造|瞎编|随便编|骗|套取|冒充|假冒|洗钱|刷单|(绕过|规避|躲过|逃避)[^，。？?]{0,8}(审核|审查|监管|检查|核查))"
     r"|(随便|瞎)编|\b(fake|forge|forged|falsify|fraudulent(ly)?|launder)\b",
     re.I,
 )

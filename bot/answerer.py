@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.abstain import coverage
 from bot.agencies import ALIASES
 from bot.analysis import Analysis, analyse, clean_question, is_english
-from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, stated_fact
+from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, section_overview, stated_fact
 from bot.compose import citation as _citation
 from bot.eligibility import check_profile, describe_profile, plan_evidence, profile_from_text
 from bot.evidence import select
@@ -118,7 +118,7 @@ class ExtractiveAnswerer:
         if asks in _CHECKED_ELSEWHERE and not (hits and coverage(analysis.query, hits, self.retriever).covered):
             return self.refuse(question, "off_topic")
         if asks in _MAY_BE_CONSULTATION:
-            answer = self._notice(question, hits, plan)
+            answer = self._notice(question, _pointed_at(analysis, hits, plan), plan)
             if answer:
                 return answer
         if analysis.asks_document_fact:
@@ -137,7 +137,10 @@ class ExtractiveAnswerer:
             composed = agencies_answer(analysis, evidence, plan)
             if composed:
                 return self._finish(question, "\n\n".join(composed[0]), composed[1], asks)
-        if analysis.asks_stated_fact:
+        overview = section_overview(analysis, evidence) if asks in ("measures", "general") else None
+        if overview:
+            lines, citations = overview
+        elif analysis.asks_stated_fact:
             lines, citations = stated_fact(analysis, evidence, plan)
         else:
             lines, citations = clauses_answer(analysis, evidence)

@@ -65,7 +65,7 @@ def _known_short(name: str) -> bool:
 def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -> tuple[list[str], list[Citation]]:
     """Lines and citations for a question asking one fact: the fact first, then its quote; or "not stated"."""
     stating = [e for e in evidence if e.fact and not _LEAD_IN_END_RE.search(e.quote)]
-    listing = [e for e in evidence[:3] if _LEAD_IN_END_RE.search(e.quote)]
+    listing = [e for e in evidence[:1] if _LEAD_IN_END_RE.search(e.quote)]
     if listing and analysis.asks in ("materials", "conditions", "procedure") and (not stating or listing[0].score >= stating[0].score):
         return _listed_items(analysis, listing[0])
     if stating:
@@ -104,6 +104,38 @@ def _listed_items(analysis: Analysis, lead: Evidence) -> tuple[list[str], list[C
         lines.append(f"> {item.text} [{n}]")
         citations.append(citation(lead.document, item, item.text))
     return lines, citations
+
+
+_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])")
+_ASKS_LIST_RE = re.compile(r"哪些|包括|有什么|有啥|几条|哪几|都有")
+
+
+def section_overview(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
+    """"保障措施包括哪些": the parts of the section the question names, one line and one citation each."""
+    if not evidence or not _ASKS_LIST_RE.search(analysis.question):
+        return None
+    best = evidence[0]
+    path = best.clause.path
+    own = _MARKER_RE.sub("", path[-1]).strip()
+    if any(own[i : i + 4] in analysis.question for i in range(max(0, len(own) - 3))):
+        return None  # the question names the clause itself, not the section around it
+    for depth in range(len(path) - 1, 0, -1):
+        heading = _MARKER_RE.sub("", path[depth - 1]).strip()
+        if len(heading) < 2 or heading not in analysis.question:
+            continue
+        children = [c for c in best.document.clauses if len(c.path) == depth + 1 and c.path[:depth] == path[:depth]]
+        if len(children) < 2:
+            return None
+        prefix = " › ".join(path[:depth])
+        lines = [f"《{best.document.title}》{prefix}包括以下各项："]
+        citations: list[Citation] = []
+        for child in children[:12]:
+            first = next(iter(split_sentences(child.text)), child.text)
+            n = len(citations) + 1
+            lines.append(f"{n}. {child.path[-1]} [{n}]：{first}")
+            citations.append(citation(best.document, child, first))
+        return lines, citations
+    return None
 
 
 def clauses_answer(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.analysis import Analysis
+from bot.analysis import Analysis, question_kinds
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 from vectorstore.retriever import ScoredChunk, matched_only_by_hint
@@ -129,8 +129,17 @@ def _carries_subject(text: str, subject: set[str]) -> bool:
 
 
 def _subject_tokens(analysis: Analysis) -> set[str]:
+    """What the question is about: its words less those that only say what kind of fact it asks (材料, 多少)."""
+    asks = dict(question_kinds()).get(analysis.asks)
     # Single characters count here ("港" of 港口): within one clause they point at the sentence.
-    return {t for t in tokenize(expand_query(analysis.about)) if t not in GENERIC_TERMS}
+    return {
+        t for t in tokenize(expand_query(analysis.about))
+        if t not in GENERIC_TERMS and not (asks is not None and len(t) > 1 and asks.fullmatch(t))
+    }
+
+
+def _overlap(text: str, subject: set[str]) -> int:
+    return sum(len(t) for t in subject & sentence_terms(text) if len(t) > 1)
 
 
 def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limit: int = 6) -> list[Evidence]:
@@ -139,6 +148,7 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
     kind = analysis.asks
     found: list[Evidence] = []
     top_score = hits[0].score if hits else 1.0
+    top_overlap = 0
     for rank, hit in enumerate(hits[:limit]):
         clause = plan.clauses.get(hit.chunk.clause_id)
         document = plan.documents.get(hit.chunk.doc_id)
@@ -150,7 +160,12 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
         # The retrieval order counts, then the fact: a lower clause that states it may lead.
         relevance = hit.score / top_score if top_score > 0 else 0.0
-        if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and _carries_subject(evidence.quote, subject)):
+        overlap = _overlap(evidence.quote, subject)
+        if not found:
+            top_overlap = overlap
+        # A lower clause states the fact only when it is at least as much about the subject as the best one.
+        about_subject = overlap >= top_overlap or not found
+        if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and about_subject and _carries_subject(evidence.quote, subject)):
             # A figure in a clause about something else is not the answer ("not stated" beats a near miss).
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
         stated = 1.0 if evidence.fact else 0.0
