@@ -11,8 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+import jieba
+
+from bot.gazetteer import gazetteer
 from vectorstore.retriever import ScoredChunk
-from vectorstore.text import GENERIC_TERMS, expand_query, tokenize
+from vectorstore.text import GENERIC_TERMS, STOPWORDS, expand_query, tokenize
 
 # --- guards: refused whatever the documents say --------------------------------------------
 _INJECTION = re.compile(
@@ -58,11 +61,14 @@ def guard(question: str) -> str | None:
 
 # --- evidence: refuse when the clauses found do not contain what the question is about ---------
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_CJK_WORD_RE = re.compile(r"[\u4e00-\u9fff]+")  # English words are matched through the query expansion
 # How one goes about something, not what it is about: these words match every procedure clause.
 _PROCEDURE_WORDS = frozenset(
     "办理 申请 申报 材料 需要 流程 手续 提交 登记 报名 办法 条件 时间 地点 哪里 多久 费用 步骤 补办 领取 咨询 窗口 网上 线上 线下".split()
 )
 MIN_COVERAGE = 0.25
+MIN_UNMATCHED_WORDS = 3
+MIN_MATCHED_RATIO = 0.25
 MAX_UNKNOWN = 0.9
 
 
@@ -82,16 +88,21 @@ class Coverage:
     unknown_subject: bool  # a word the question is about that no document uses, and nothing else it is about found
     title_hit: bool
     unknown_share: float = 0.0  # IDF-weighted share of its words that no indexed document uses at all
+    unmatched_words: int = 0  # the question's content words the best clauses do not contain
+    matched_ratio: float = 1.0  # and the share they do
 
     @property
     def covered(self) -> bool:
         # Mostly words no document uses ("今天" + "天气" of a forecast clause): the question is about something else.
         if self.unknown_subject or self.unknown_share > MAX_UNKNOWN:
             return False
+        # "个税APP里的子女教育专项附加扣除": a clause that shares one word (扣除) of many is not about it.
+        if not self.title_hit and self.unmatched_words >= MIN_UNMATCHED_WORDS and self.matched_ratio < MIN_MATCHED_RATIO:
+            return False
         return self.title_hit or self.share >= MIN_COVERAGE
 
 
-def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: int = 3) -> Coverage:
+def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: int = 3, own_words: str | None = None) -> Coverage:
     """Whether the best clauses share the question's substantive terms (IDF-weighted).
 
     The question's own words count; words added by query expansion count only where the documents use
@@ -128,4 +139,23 @@ def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: in
     total = sum(stats.idf(t) for t in tokens)
     share = sum(stats.idf(t) for t in tokens if is_known(t)) / total if total else 0.0
     unknown_share = sum(stats.idf(t) for t in unseen) / total if total else 0.0
-    return Coverage(share, unknown_subject, hits[0].title_hit, unknown_share)
+    # The words of the question itself (a follow-up's own words are few and lean on the turn before).
+    words = content_words(own_words) if own_words else []
+    text = "".join(h.chunk.search_text() for h in hits[:top])
+    unmatched = [w for w in words if w not in text]
+    ratio = 1 - len(unmatched) / len(words) if words else 1.0
+    return Coverage(share, unknown_subject, hits[0].title_hit, unknown_share, len(unmatched), ratio)
+
+
+def content_words(query: str) -> list[str]:
+    """The question's own words (jieba's precise cut) that say what it is about: not places, stopwords,
+    generic words, procedure words or the words that ask for a kind of fact."""
+    from bot.analysis import question_kinds  # analysis imports this module's guard
+
+    kinds = [pattern for _, pattern in question_kinds()]
+    places = {n for d in gazetteer().find(query) for n in (d.name, d.short)}
+    return [
+        w for w in jieba.lcut(query)
+        if len(w) >= 2 and _CJK_WORD_RE.fullmatch(w) and w in jieba.dt.FREQ and w not in STOPWORDS and w.lower() not in GENERIC_TERMS
+        and w not in _PROCEDURE_WORDS and w not in places and not any(k.fullmatch(w) for k in kinds)
+    ]

@@ -29,7 +29,7 @@ STATED_FACTS = frozenset({"amount", "ratio", "count", "target", "date", "deadlin
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _ANAPHORA = re.compile(
-    r"^(那|那么|这个|这|它|其|该|上述|还有|另外|以及|and |what about|how about)|它|其|该领域|这个领域|这项|这些|上面|刚才|\bit\b|\bthat\b|\bthose\b",
+    r"^(那|那么|这个|这|它|其|该|上述|还有|另外|以及|里面|里头|其中|文中|上文|and |what about|how about)|它|其|该领域|这个领域|这项|这些|上面|刚才|\bit\b|\bthat\b|\bthose\b",
     re.I,
 )
 _ENGLISH = re.compile(r"[A-Za-z]")

@@ -90,7 +90,8 @@ class ExtractiveAnswerer:
             analysis.about, k=k, places=list(analysis.places), documents=set(analysis.documents) or None
         )
         if analysis.asks not in _CHECKED_ELSEWHERE and not (analysis.asks_document_fact and (hits or analysis.documents)):
-            if not coverage(analysis.query, hits, self.retriever).covered:
+            own = None if analysis.follow_up else question
+            if not coverage(analysis.query, hits, self.retriever, own_words=own).covered:
                 return Retrieval(question, analysis.query, analysis, hits, self.refuse(question, "off_topic"))
         return Retrieval(question, analysis.query, analysis, hits, None, said)
 
