@@ -117,7 +117,13 @@ def is_english(question: str) -> bool:
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_ANAPHORA.search(question.strip())) or len(question.strip()) <= 6
+    """"那它的责任单位呢", "电话多少?", "要交哪些材料?": it points back, or it is short and names no subject."""
+    text = question.strip()
+    if _ANAPHORA.search(text) or len(text) <= 6:
+        return True
+    from bot.abstain import content_words  # abstain's guard is imported above; this one is only needed here
+
+    return len(text) <= 12 and not content_words(text) and not _ENGLISH.search(text)
 
 
 def asked_kind(question: str) -> str:
