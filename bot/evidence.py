@@ -185,6 +185,9 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
     text = hit.chunk.text
     kind = analysis.asks
     sentences = [s for s in split_sentences(text) if not _AGENCY_PAREN_RE.fullmatch(s)]
+    # The heading line ("一、总体目标") repeats the path; it says nothing of its own.
+    said = [s for s in sentences if s.rstrip("。") not in clause.path]
+    sentences = said or sentences
     if not sentences:
         return Evidence(hit, clause, document, text, None, 0.0)
     def topic(sentence: str) -> float:
@@ -217,15 +220,20 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         year = _YEAR_TARGET_RE.search(sentence)
         if kind in ("count", "target") and year and year.group(0) not in fact:
             fact = f"{year.group(0)}，{fact}"
-    quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind)
+    quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind, analysis.question)
     if kind == "contact" and quote == text:
         fact = None  # the whole list is the answer; one number of it would mislead
     return Evidence(hit, clause, document, quote, fact, value)
 
 
-def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, subject: set[str], clause: Clause, kind: str = "") -> str:
+_HEADING_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])")
+
+
+def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, subject: set[str], clause: Clause, kind: str = "", question: str = "") -> str:
     heading = set(tokenize(clause.clause_path.split(" › ")[-1]))
-    if len(text) <= 400 and subject and not (subject - heading - GENERIC_TERMS):
+    own = _HEADING_MARKER_RE.sub("", clause.path[-1]) if clause.path else ""
+    names_clause = any(own[i : i + 4] in question for i in range(max(0, len(own) - 3)))
+    if len(text) <= 400 and subject and (names_clause or not (subject - heading - GENERIC_TERMS)):
         return text  # the question names the clause itself: quote all of it
     if kind == "contact" and len(text) <= 500:
         return text  # names, offices and numbers answer together
