@@ -100,3 +100,24 @@ def test_a_threshold_is_not_a_cap_and_a_total_is_not_what_one_firm_gets():
     assert not states("amount", "省级每年安排算力券总额3亿元。", "单家企业最多补多少")
     assert states("amount", "单家企业年度补助上限200万元。", "单家企业最多补多少")
     assert states("amount", "省级每年安排算力券总额3亿元。", "算力券总额多少")
+
+
+def test_an_expiry_is_not_an_application_window():
+    assert not states("deadline", "本措施自印发之日起施行，有效期至2027年12月31日。")
+    assert states("deadline", "申报时间为2026年10月8日至10月31日，逾期不予受理。")
+
+
+def test_a_minimum_asked_is_stated_only_by_a_threshold():
+    assert states("amount", "单份合同金额低于20万元的不予受理。", "合同金额有没有最低要求")
+    assert not states("amount", "单个平台最高1000万元。", "合同金额有没有最低要求")
+
+
+@pytest.mark.parametrize(("question", "follows"), [("要交哪些材料？", True), ("那温州的呢？", True), ("AI+医疗谁管", False)])
+def test_a_short_question_naming_no_subject_follows_up(question, follows):
+    from bot.analysis import is_follow_up
+
+    assert is_follow_up(question) is follows
+
+
+def test_a_verb_before_an_organisation_suffix_is_no_organisation():
+    assert find_organisations("鼓励银行、保险等金融机构研发金融产品") == []
