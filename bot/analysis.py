@@ -47,7 +47,8 @@ _REVERSE_WORDS = re.compile(
     re.I,
 )
 # The consultation on a draft: its deadline, where comments go, whom to call.
-_CONSULTATION = re.compile(r"意见|反馈|征求|寄到|交到|\b(feedback|comments?)\b", re.I)
+# "指导意见" names a document; "提意见", "反馈意见", "征求意见" speak of the consultation.
+_CONSULTATION = re.compile(r"征求|反馈|意见稿|(提|交|寄|报送|修改)意见|意见(寄|交|反馈|建议)|寄到|交到|\b(feedback|comments?)\b", re.I)
 _PLACES_EN = {
     "shanghai": "上海", "beijing": "北京", "jiangsu": "江苏", "guangdong": "广东", "shenzhen": "深圳", "guangzhou": "广州",
     "tianjin": "天津", "chongqing": "重庆", "sichuan": "四川", "hong kong": "香港", "zhejiang": "浙江", "hangzhou": "杭州",

@@ -19,7 +19,7 @@ from bot.evidence import select
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
 from bot.router import PROVINCES, WITHIN
-from bot.scope import document_level
+from bot.scope import NATIONWIDE
 from bot.settings import Settings
 from prompts import load_replies
 from vectorstore.retriever import HybridRetriever, ScoredChunk
@@ -162,27 +162,25 @@ class ExtractiveAnswerer:
         return next(iter(plan.documents.values()), None)
 
     def _comparison(self, analysis: Analysis, evidence, plan: PlanIndex) -> Answer | None:
-        """One line per document of the levels or places compared, each from that document's own best clause."""
-        wanted = []
-        for document in plan.documents.values():
-            level = document_level(document)
-            if document.doc_id in analysis.documents or (document.jurisdiction and document.jurisdiction in analysis.places) or (
-                level == "national" and "national" in analysis.levels
-            ):
-                wanted.append(document)
-        if len(wanted) < 2:
+        """One line per level or place compared, each from the best clause of that jurisdiction's own documents."""
+        scopes = list(dict.fromkeys(analysis.places))
+        if "national" in analysis.levels:
+            scopes.insert(0, NATIONWIDE)
+        if len(scopes) < 2:
             return None
         lines, citations = [], []
-        for document in wanted[:4]:
-            hits = self.retriever.search(analysis.about, k=3, doc_id=document.doc_id)
-            found = select(analysis, hits, plan, limit=3)
+        for scope in scopes[:4]:
+            hits = self.retriever.search(analysis.about, k=5, jurisdiction=scope)
+            # A 问答 that quotes a policy's title speaks about that policy: the policy itself answers first.
+            hits = sorted(hits, key=lambda h: "《" in h.chunk.doc_title)
+            found = select(analysis, hits, plan, limit=5)
             if not found:
                 continue
-            best = found[0]
+            best = next((e for e in found if e.fact), found[0])
             n = len(citations) + 1
             head = f"**{best.fact}**" if best.fact else "相关规定"
-            lines.append(f"《{document.title}》{best.clause.clause_path}：{head} [{n}]\n\n> {best.quote}")
-            citations.append(_citation(document, best.clause, best.quote))
+            lines.append(f"《{best.document.title}》{best.clause.clause_path}：{head} [{n}]\n\n> {best.quote}")
+            citations.append(_citation(best.document, best.clause, best.quote))
         if len(citations) < 2:
             return None
         return self._finish(analysis.question, "\n\n".join(lines), citations, "comparison")

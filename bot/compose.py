@@ -270,17 +270,18 @@ def document_fact(analysis: Analysis, document: Document) -> tuple[list[str], li
         value = f"实施期限：{_PERIOD_RE.search(document.title).group(0)}"
     elif kind == "status" and document.is_draft:
         value = "征求意见稿，尚未正式施行"
-    if value is None and kind in ("status", "period") and not document.effective_date:
-        found = _sentence_matching(document, _VALIDITY_SENTENCE_RE)
-        if found:
-            clause, sentence = found
-            return [f"{title}：**{sentence.strip('。')}** [1]", f"> {sentence}"], [citation(document, clause, sentence)]
     if value is None and kind in ("status", "period") and document.effective_date:
         found = _sentence_with(document, document.effective_date)
         if found:
             clause, sentence = found
             expiry = f"，有效期至{document.expiry_date}" if document.expiry_date and document.expiry_date in sentence else ""
             return [f"{title}自{document.effective_date}起施行{expiry} [1]", f"> {sentence}"], [citation(document, clause, sentence)]
+    if value is None and kind in ("status", "period"):
+        # "自印发之日起施行，有效期至…": the closing provision states it in words ingest could not date.
+        found = _sentence_matching(document, _VALIDITY_SENTENCE_RE)
+        if found:
+            clause, sentence = found
+            return [f"{title}：**{sentence.strip('。')}** [1]", f"> {sentence}"], [citation(document, clause, sentence)]
     if value is None:
         name = _KIND_NAMES.get(kind, "这一信息")
         return [f"{title}的文件信息中未载明{name}（检索了标题、文号、发文单位和日期）[1]：", f"> {header}"], [

@@ -166,7 +166,7 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
         if not found:
             top_overlap = overlap
         # A lower clause states the fact only when it is at least as much about the subject as the best one.
-        about_subject = overlap >= top_overlap or not found
+        about_subject = overlap >= 0.5 * top_overlap or not found
         if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and about_subject and _carries_subject(evidence.quote, subject)):
             # A figure in a clause about something else is not the answer ("not stated" beats a near miss).
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
