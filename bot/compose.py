@@ -16,6 +16,7 @@ from bot.organisations import find_organisations
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 
+_ASKS_SUPPORTING_RE = re.compile(r"配合|协同|参与|协助|哪些部门|哪些单位|责任单位")
 _AGENCY_PAREN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*[）)]", re.S)
 # "列第一位的为牵头单位" / "排在首位的为牵头单位": the document marks its first unit as the lead.
 _LEAD_MARK_RE = re.compile(r"(第一位|首位|排名第一|列第一)[^，。）)]{0,6}牵头")
@@ -41,14 +42,16 @@ def detail_name(analysis: Analysis) -> str:
     return word.group(0) if word else _KIND_NAMES.get(analysis.asks, "内容")
 
 
-def agency_quote(clause: Clause) -> str:
-    """The clause's 责任单位 note up to its first full stop or semicolon: "（责任单位：A、B、C" of
-    "（责任单位：A、B、C。列第一位的为牵头单位，下同）", "（牵头单位：A" of "（牵头单位：A；配合单位：…）"."""
+def agency_quote(clause: Clause, question: str = "") -> str:
+    """The clause's 责任单位 note up to its first full stop: "（责任单位：A、B、C" of
+    "（责任单位：A、B、C。列第一位的为牵头单位，下同）"; and up to its semicolon ("（牵头单位：A") unless the
+    question asks for the supporting units too."""
     match = _AGENCY_PAREN_RE.search(clause.text)
     if not match:
         return clause.text
     note = match.group(0)
-    cut = re.search(r"[。；;]", note)
+    stops = "。" if _ASKS_SUPPORTING_RE.search(question) else "。；;"
+    cut = re.search(f"[{stops}]", note)
     return note[: cut.start()] if cut else note
 
 
@@ -166,9 +169,11 @@ def agencies_answer(analysis: Analysis, evidence: list[Evidence], plan: PlanInde
         lines, citations, english = [], [], []
         for item in chosen:
             agencies = listed_agencies(item.clause, places)
+            quote = agency_quote(item.clause, analysis.question)
+            if quote != item.clause.text:
+                agencies = [a for a in agencies if a in quote] or agencies[:1]  # only the units the quote names
             if not agencies:
                 continue
-            quote = agency_quote(item.clause)
             lead = "（牵头）"
             listed = "、".join([f"{agencies[0]}{lead}", *agencies[1:]])
             n = len(citations) + 1

@@ -114,7 +114,8 @@ def extract_agencies(text: str) -> list[str]:
                 current.append(char)
         names.append("".join(current))
         for name in names:
-            name = re.sub(r"等$", "", name.strip(" 。"))
+            # "牵头单位：A；配合单位：B、C": the second label opens the supporting units.
+            name = re.sub(r"^(?:配合|协办|参与|协同)(?:单位|部门)[：:]", "", re.sub(r"等$", "", name.strip(" 。")))
             if name and name not in agencies:
                 agencies.append(name)
     return agencies
