@@ -78,6 +78,7 @@ class TermStatistics(Protocol):
     def document_frequency(self, token: str) -> int: ...
     def idf(self, token: str) -> float: ...
     def chunk_terms(self, chunk_id: str) -> set[str]: ...
+    def mentions(self, phrase: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Coverage:
     unknown_share: float = 0.0  # IDF-weighted share of its words that no indexed document uses at all
     unmatched_words: int = 0  # the question's content words the best clauses do not contain
     matched_ratio: float = 1.0  # and the share they do
+    unheard_of: tuple[str, ...] = ()  # its specific words (3+ characters) that no indexed clause contains
 
     @property
     def covered(self) -> bool:
@@ -97,7 +99,10 @@ class Coverage:
         if self.unknown_subject or self.unknown_share > MAX_UNKNOWN:
             return False
         # "个税APP里的子女教育专项附加扣除": a clause that shares one word (扣除) of many is not about it.
-        if not self.title_hit and self.unmatched_words >= MIN_UNMATCHED_WORDS and self.matched_ratio < MIN_MATCHED_RATIO:
+        if not self.title_hit and self.unmatched_words >= MIN_UNMATCHED_WORDS and self.matched_ratio <= MIN_MATCHED_RATIO:
+            return False
+        # "住房公积金贷款…": the most specific thing asked about appears in no document at all.
+        if self.unheard_of and self.matched_ratio < 0.5 and not self.title_hit:
             return False
         return self.title_hit or self.share >= MIN_COVERAGE
 
@@ -144,7 +149,22 @@ def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: in
     text = "".join(h.chunk.search_text() for h in hits[:top])
     unmatched = [w for w in words if w not in text]
     ratio = 1 - len(unmatched) / len(words) if words else 1.0
-    return Coverage(share, unknown_subject, hits[0].title_hit, unknown_share, len(unmatched), ratio)
+    unheard = tuple(w for w in unmatched if len(w) >= 3 and _is_noun(w) and not _heard(w, stats))
+    return Coverage(share, unknown_subject, hits[0].title_hit, unknown_share, len(unmatched), ratio, unheard)
+
+
+def _is_noun(word: str) -> bool:
+    """A noun by jieba's dictionary (住房公积金, 购置税), not a phrase of asking (第一次, 行不行)."""
+    import jieba.posseg  # its tag table loads on first use (about a second), only for unmatched words
+
+    tag = jieba.posseg.dt.word_tag_tab.get(word, "")
+    return tag.startswith("n")
+
+
+def _heard(word: str, stats: TermStatistics) -> bool:
+    """Whether the documents use ``word`` or the term it is asked for (母公司 → 关联方)."""
+    expanded = expand_query(word)[len(word) :].split()
+    return stats.mentions(word) or any(stats.mentions(term) for term in expanded)
 
 
 def content_words(query: str) -> list[str]:

@@ -116,6 +116,7 @@ class HybridRetriever:
         self._snapshot: _Snapshot | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._corpus_text: tuple[str, str] | None = None  # (version, all clause text) for mentions()
 
     # --- index snapshot --------------------------------------------------------------
     def refresh(self) -> None:
@@ -325,6 +326,15 @@ class HybridRetriever:
         snap = self.snapshot()
         position = snap.by_id.get(chunk_id)
         return snap.tokens[position] if position is not None else set()
+
+    def mentions(self, phrase: str) -> bool:
+        """Whether any indexed clause contains ``phrase`` verbatim (a word jieba may cut differently)."""
+        snap = self.snapshot()
+        cached = self._corpus_text
+        if cached is None or cached[0] != snap.version:
+            cached = (snap.version, "\n".join(c.search_text() for c in snap.chunks))
+            self._corpus_text = cached
+        return phrase in cached[1]
 
     def indexed_documents(self) -> tuple[str, list[Document]]:
         """The index version and its documents, read together (the same version searches read)."""
