@@ -17,6 +17,7 @@ from bot.agencies import find_agencies
 from bot.errors import InvalidQuestion, PolicyBotError
 from bot.gazetteer import Division, gazetteer, stem
 from bot.models import Turn
+from bot.organisations import find_organisations
 from bot.planindex import PlanIndex
 from bot.references import means_province, referenced_documents
 from bot.scope import NATIONAL, covers, document_level, place_level
@@ -147,7 +148,9 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
     follow_up = bool(previous) and is_follow_up(question)
     query = f"{previous[-1]} {question}" if follow_up else question
     jurisdictions = plan.jurisdictions()
-    agencies = tuple(find_agencies(question, plan.agencies, jurisdictions))
+    # An organisation named in full ("国家数据局", "公安部") is that one, not a short alias inside it (数据局).
+    exact = [name for name in find_organisations(question, tuple(sorted(jurisdictions))) if name in plan.by_agency]
+    agencies = tuple(dict.fromkeys(exact + find_agencies(question, plan.agencies, jurisdictions)))
     if blocked:
         return Analysis(question, query, query, "general", guard=blocked, english=english, follow_up=follow_up)
 

@@ -113,7 +113,7 @@ class ExtractiveAnswerer:
             if answer:
                 return answer
         if asks == "reverse_agency":
-            answer = self._reverse_agency(question, list(analysis.agencies), plan)
+            answer = self._reverse_agency(question, list(analysis.agencies), plan, _scope_documents(analysis, plan))
             if answer:
                 return answer
         if asks in _CHECKED_ELSEWHERE and not (hits and coverage(analysis.query, hits, self.retriever).covered):
@@ -240,11 +240,13 @@ class ExtractiveAnswerer:
         answer = self._finish(question, "\n".join(lines), citations, "eligibility")
         return answer
 
-    def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex) -> Answer | None:
+    def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex, scope: set[str] | None = None) -> Answer | None:
         if not agencies:
             return None
         agency = agencies[0]
         roles = plan.roles_of(agency)
+        if scope and any(r.document.doc_id in scope for r in roles):
+            roles = [r for r in roles if r.document.doc_id in scope]  # "在国务院这份意见里", "江苏省教育厅"
         if not roles:
             return None
         lines = [f"**{agency}**在已收录文件中承担以下工作："]
@@ -344,6 +346,13 @@ class ExtractiveAnswerer:
         referred = max((int(n) for n in re.findall(r"\[(\d+)\]", body)), default=0)
         limit = max(self.settings.max_citations, referred)
         return Answer(question=question, answer=body, refused=False, citations=citations[:limit], route=route_name)
+
+
+def _scope_documents(analysis: Analysis, plan: PlanIndex) -> set[str]:
+    """The documents a question refers to, else those of the places it names (empty: all of them)."""
+    if analysis.documents:
+        return set(analysis.documents)
+    return {d.doc_id for d in plan.documents.values() if d.jurisdiction and d.jurisdiction in analysis.places}
 
 
 def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) -> list[ScoredChunk]:
