@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from bot.agencies import ALIASES, find_agencies
-from bot.eligibility import check_profile, describe_profile, plan_evidence, profile_from_text
+from bot.eligibility import chat_eligibility, compose_answer
 from bot.errors import InvalidQuestion
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
@@ -239,20 +239,9 @@ class ExtractiveAnswerer:
 
     def _eligibility(self, question: str, asker_said: str, plan: PlanIndex) -> Answer | None:
         """Verdicts for the measures the question names (or all that set conditions), each condition cited."""
-        measures = [m for d in plan.documents.values() for m in d.measures]
-        # "算力券" or just "算力" ("买算力花了500万元") names the measure.
-        named = sorted(
-            {m.name for m in measures if m.name in question or (len(m.name) == 3 and m.name[:2] in question)},
-            key=len,
-            reverse=True,
-        )
-        if not named and not any(m.conditions for m in measures):
-            return None
         places = sorted(plan.jurisdictions()) + [p for cities in WITHIN.values() for p in cities] + PROVINCES
-        profile = profile_from_text(asker_said, places)
-        result = check_profile(list(plan.documents.values()), profile, named or None)
-        verdicts = result.verdicts if named else [v for v in result.verdicts if v.failed or v.met or v.missing]
-        if not verdicts:
+        chat = chat_eligibility(question, asker_said, list(plan.documents.values()), places)
+        if chat is None:
             return None
         citations: list[Citation] = []
 
@@ -267,24 +256,8 @@ class ExtractiveAnswerer:
             citations.append(_citation(document, clause, evidence.quote))
             return f" [{len(citations)}]"
 
-        facts = describe_profile(profile)
-        lines = [f"按您提供的情况（{facts or '尚未提供具体情况'}），逐项对照已收录文件中的条件："]
-        for verdict in verdicts[:6]:
-            label = {"eligible": "✅ 符合文件列出的条件", "not_eligible": "❌ 不符合", "undetermined": "❓ 尚不能确定"}[verdict.verdict]
-            scope = f"，适用于{verdict.jurisdiction}" if verdict.jurisdiction else ""
-            lines.append(f"\n**{verdict.measure}**（《{verdict.doc_title}》{scope}）：{label}")
-            if verdict.benefit_explanation:
-                refs = "".join(cite(e) for e in verdict.benefit_evidence)
-                lines.append(f"- 支持标准：{verdict.benefit_explanation}{refs}")
-            for check in verdict.failed:
-                lines.append(f"- 不满足：{check.requirement}{cite(check.evidence)}")
-            for check in verdict.missing:
-                lines.append(f"- 需要确认：{check.follow_up or check.requirement}{cite(check.evidence)}")
-            if verdict.note:
-                mention = plan_evidence(plan, verdict)
-                lines.append(f"- {verdict.note}{cite(mention) if mention else ''}")
-        answer = self._finish(question, "\n".join(lines), citations, plan, route_name="eligibility")
-        return answer
+        text = compose_answer(chat.result, cite, policy_places=chat.policy_places)
+        return self._finish(question, text, citations, plan, route_name="eligibility")
 
     def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex) -> Answer | None:
         if not agencies:

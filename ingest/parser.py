@@ -49,6 +49,7 @@ class _Node:
     title: str
     paragraphs: list[Paragraph] = field(default_factory=list)
     has_body: bool = False
+    has_children: bool = False
 
 
 def match_marker(text: str) -> tuple[str, str, str] | None:
@@ -227,7 +228,9 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     stack: list[_Node] = []
 
     def close(node: _Node) -> None:
-        if node.has_body:
+        # A short numbered sentence ("一、经认定的高新技术企业，减按15%的税率征收企业所得税。") reads like a
+        # heading; with nothing under it, it is the clause's text and must not be dropped.
+        if node.has_body or not node.has_children:
             path = [n.label for n in stack[: stack.index(node) + 1]]
             emit(node.position, path, node.number, node.title, "article" if node.kind == "article" else "section", node.paragraphs)
 
@@ -258,6 +261,8 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
         label = f"{number} {title}".strip() if kind in _SPACED_KINDS else f"{number}{title}"
         if kind == "article" and not title:
             label = number
+        if stack:
+            stack[-1].has_children = True
         stack.append(_Node(kind, level, position, label, number, title, [paragraph], has_body))
     while stack:
         close(stack[-1])
