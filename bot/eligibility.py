@@ -316,7 +316,9 @@ def _budget_note(measure: Measure) -> BenefitStep | None:
 
 def evaluate_measure(measure: Measure, profile: Profile) -> MeasureVerdict:
     checks: list[Check] = []
-    if measure.jurisdiction and not any(c.kind == "region" for c in measure.conditions):
+    own_region = any(c.kind == "region" and (not c.applicants or profile.type is None or profile.type in c.applicants)
+                     for c in measure.conditions)
+    if measure.jurisdiction and not own_region:
         # A document's rules apply in its jurisdiction even when no clause says "在…注册".
         evidence = measure.granted_by or measure.mentioned_in or Evidence(quote=measure.doc_title, clause="", clause_id="")
         status = _region_status(measure.jurisdiction, profile.region)
