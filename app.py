@@ -273,7 +273,7 @@ def render_agency(agency: AgencyOut, clause_texts: dict[str, str]) -> str:
     )
 
 
-VERDICT_LABELS = {"eligible": "✅ 符合文件列出的条件", "not_eligible": "❌ 不符合", "undetermined": "❓ 尚不能确定"}
+VERDICT_LABELS = {"eligible": "符合", "not_eligible": "不符合", "undetermined": "尚不能确定"}
 APPLICANT_CHOICES = [("企业", "enterprise"), ("高校", "university"), ("科研院所", "institute"), ("个人", "individual")]
 
 
@@ -282,29 +282,44 @@ def _evidence_html(evidence) -> str:
 
 
 def render_eligibility(result) -> str:
-    """Each measure's verdict with the conditions it rests on, quoted from their clauses."""
+    """Each measure's verdict with its reason and the deciding clause in view (no click, no emoji); the
+    documents that set no condition are said once each, not as a column of 尚不能确定."""
     if not result.verdicts:
         return "<p>已收录的文件中没有找到支持措施。</p>"
     items = []
-    for verdict in result.verdicts:
+    for verdict in result.concrete:
         scope = f"（适用于{html.escape(verdict.jurisdiction)}）" if verdict.jurisdiction else ""
-        rows = [f"<li>不满足：{html.escape(c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.failed]
-        rows += [f"<li>需要确认：{html.escape(c.follow_up or c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.missing]
-        rows += [f"<li>满足：{html.escape(c.requirement)}</li>" for c in verdict.met]
-        if verdict.benefit_explanation:
-            rows.insert(0, f"<li>支持标准：{html.escape(verdict.benefit_explanation)}"
-                           + "".join(_evidence_html(e) for e in verdict.benefit_evidence) + "</li>")
-        if verdict.note:
-            rows.append(f"<li>{html.escape(verdict.note)}</li>")
+        rows = []
+        if verdict.deciding:
+            rows.append(f'<li class="pb-el-deciding">依据条款{_evidence_html(verdict.deciding)}</li>')
+        if verdict.benefit_steps:
+            rows.append('<li class="pb-el-benefit">支持金额：' + "；".join(
+                html.escape(step.text) + (_evidence_html(step.evidence) if step.evidence and step.evidence != verdict.deciding else "")
+                for step in verdict.benefit_steps) + "</li>")
+        elif verdict.benefit_explanation:
+            rows.append(f'<li class="pb-el-benefit">支持标准：{html.escape(verdict.benefit_explanation)}</li>')
+        rows += [f"<li>不满足：{html.escape(c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.failed[1:]]
+        rows += [f"<li>需要确认：{html.escape(c.follow_up or c.requirement)}{_evidence_html(c.evidence)}</li>"
+                 for c in verdict.missing[1:]]
+        if verdict.met:
+            rows.append(f"<li>已满足：{html.escape('；'.join(c.requirement for c in verdict.met))}</li>")
         items.append(
-            f"<li><details><summary><strong>{_escape_text(verdict.measure)}</strong> — {VERDICT_LABELS[verdict.verdict]}"
-            f"<br><small>{html.escape(_doc_title(verdict.doc_title))}{scope}</small></summary><ul>{''.join(rows)}</ul></details></li>"
+            f'<li class="pb-el-verdict pb-el-{verdict.verdict}"><strong>{_escape_text(verdict.measure)}</strong>：'
+            f'<strong class="pb-el-label">{VERDICT_LABELS[verdict.verdict]}</strong>——{html.escape(verdict.reason)}'
+            f"<br><small>{html.escape(_doc_title(verdict.doc_title))}{scope}</small><ul>{''.join(rows)}</ul></li>"
         )
-    return f'<div class="pb-browser"><ol>{"".join(items)}</ol></div>'
+    notes = [
+        f'<p class="pb-el-unconditioned">{html.escape(_doc_title(entry.doc_title))}提到的'
+        f"{html.escape('、'.join(entry.measures))}：{html.escape(entry.note)}"
+        + "".join(_evidence_html(e) for e in entry.evidence[:2]) + "</p>"
+        for entry in result.unconditioned
+    ]
+    listing = f'<ol>{"".join(items)}</ol>' if items else ""
+    return f'<div class="pb-browser pb-eligibility">{listing}{"".join(notes)}</div>'
 
 
 def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: float | None,
-                      employees: float | None, industry: str, spend_wan: float | None) -> str:
+                      employees: float | None, industry: str, spend_wan: float | None, tier: str = "") -> str:
     """The form's handler: a profile from the fields that were filled, then every measure's verdict."""
     profile = {
         "type": applicant or None,
@@ -313,6 +328,7 @@ def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenu
         "employees": int(employees) if employees is not None else None,
         "industry": industry.strip() or None,
         "spend_cny": spend_wan * 10_000 if spend_wan is not None else None,
+        "tier": (tier or "").strip() or None,
     }
     try:
         return render_eligibility(bot.eligibility({k: v for k, v in profile.items() if v is not None}))
@@ -565,11 +581,12 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                     revenue = gr.Number(label="上一年度营业收入（万元）", minimum=0, elem_id="pb-el-revenue")
                     employees = gr.Number(label="从业人员（人）", minimum=0, precision=0, elem_id="pb-el-employees")
                     spend = gr.Number(label="相关支出（万元，用于估算支持金额）", minimum=0, elem_id="pb-el-spend")
+                    tier = gr.Textbox(label="类别（分档时填写，如 智能算力、A类人才）", elem_id="pb-el-tier")
                 check = gr.Button("查看可申请的支持措施", variant="primary", elem_id="pb-el-check")
                 eligibility_view = gr.Markdown(sanitize_html=True, elem_id="pb-el-view")
                 check.click(
                     partial(check_eligibility, bot),
-                    inputs=[applicant, region, revenue, employees, industry, spend],
+                    inputs=[applicant, region, revenue, employees, industry, spend, tier],
                     outputs=eligibility_view,
                     api_visibility="private",
                 )

@@ -73,6 +73,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_eligibility(args) -> int:
+    from bot.eligibility import VERDICT_NAMES
+
     bot = _bot(args)
     try:
         profile = json.loads(Path(args.profile).read_text(encoding="utf-8"))
@@ -84,17 +86,20 @@ def cmd_eligibility(args) -> int:
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0
-    labels = {"eligible": "符合", "not_eligible": "不符合", "undetermined": "尚不能确定"}
-    for verdict in result.verdicts:
-        print(f"\n{verdict.measure} —《{verdict.doc_title}》: {labels[verdict.verdict]}")
+    for verdict in result.concrete:
+        print(f"\n{verdict.measure} —《{verdict.doc_title}》: {VERDICT_NAMES[verdict.verdict]}（{verdict.reason}）")
+        if verdict.deciding:
+            print(f"  依据: [{verdict.deciding.clause}] “{verdict.deciding.quote}”")
         for check in verdict.failed:
             print(f"  不满足: {check.requirement}  [{check.evidence.clause}] “{check.evidence.quote}”")
         for check in verdict.missing:
-            print(f"  需要确认: {check.follow_up}  [{check.evidence.clause}]")
-        if verdict.note:
-            print(f"  {verdict.note}")
-        if verdict.benefit_explanation:
+            print(f"  需要确认: {check.follow_up or check.requirement}  [{check.evidence.clause}]")
+        for step in verdict.benefit_steps:
+            print(f"  支持金额: {step.text}" + (f"  [{step.evidence.clause}]" if step.evidence else ""))
+        if verdict.benefit_explanation and not verdict.benefit_steps:
             print(f"  支持标准: {verdict.benefit_explanation}")
+    for entry in result.unconditioned:
+        print(f"\n《{entry.doc_title}》: {'、'.join(entry.measures)} — {entry.note}")
     return 0
 
 

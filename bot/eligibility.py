@@ -409,7 +409,7 @@ def check_profile(documents: list[Document], profile: Profile, measure_names: li
             entry = unconditioned.setdefault(v.doc_title, UnconditionedDocument(
                 doc_title=v.doc_title, jurisdiction=v.jurisdiction, note=NO_CONDITIONS_NOTE, measures=[]))
             entry.measures.append(v.measure)
-            if v.deciding:
+            if v.deciding and v.deciding not in entry.evidence:
                 entry.evidence.append(v.deciding)
     return EligibilityResult(profile=profile, verdicts=verdicts, unconditioned=list(unconditioned.values()))
 
