@@ -293,9 +293,13 @@ def render_eligibility(result) -> str:
         if verdict.deciding:
             rows.append(f'<li class="pb-el-deciding">依据条款{_evidence_html(verdict.deciding)}</li>')
         if verdict.benefit_steps:
-            rows.append('<li class="pb-el-benefit">支持金额：' + "；".join(
-                html.escape(step.text) + (_evidence_html(step.evidence) if step.evidence and step.evidence != verdict.deciding else "")
-                for step in verdict.benefit_steps) + "</li>")
+            shown = [verdict.deciding]
+            parts = []
+            for step in verdict.benefit_steps:  # each number with its clause, each clause quoted once
+                cited = step.evidence and step.evidence not in shown
+                parts.append(html.escape(step.text) + (_evidence_html(step.evidence) if cited else ""))
+                shown.append(step.evidence)
+            rows.append('<li class="pb-el-benefit">支持金额：' + "；".join(parts) + "</li>")
         elif verdict.benefit_explanation:
             rows.append(f'<li class="pb-el-benefit">支持标准：{html.escape(verdict.benefit_explanation)}</li>')
         rows += [f"<li>不满足：{html.escape(c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.failed[1:]]
