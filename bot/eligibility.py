@@ -44,6 +44,7 @@ class Profile(BaseModel):
     related_party_purchase: bool | None = Field(default=None, description="Bought the service from a related party.")
     other_public_funding: bool | None = Field(default=None, description="The same project already received public funds.")
     provider_listed: bool | None = Field(default=None, description="The service provider is in the official catalogue.")
+    service_in_scope: bool | None = Field(default=None, description="The service bought is of the kind the document supports.")
     spend_cny: float | None = Field(default=None, ge=0, description="Eligible spend (fees, contract, purchase), to compute the benefit.")
     tier: str | None = Field(default=None, description="Which case of a tiered measure applies, in the document's words: 智能算力, A类人才, 省级.")
     interest_cny: float | None = Field(default=None, ge=0, description="Loan interest actually paid (for 贷款贴息).")

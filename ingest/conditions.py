@@ -215,15 +215,24 @@ def _kind_of(sentence: str, lex: Lexicon) -> tuple[str, str] | None:
     return None
 
 
+def _heading(clause: Clause) -> str | None:
+    """A short heading naming what the clause is about: its own title, or for a numbered item its parent's."""
+    if clause.kind == "article":
+        return None
+    for label in [clause.title, *(_MARKER_RE.sub("", part).strip() for part in reversed(clause.path[:-1]))]:
+        if label and len(label) <= 16 and not re.search(r"[，。；]", label):
+            return label
+    return None
+
+
 def _name(sentence: str, clause: Clause, kind: str, label: str, lex: Lexicon) -> str:
-    if kind == "voucher":
-        return re.search(lex.measure_kinds[0].cue, sentence).group(0)
     named = _NAMED_GRANT_RE.search(sentence)
     if named and len(named.group(1)) >= 3 and not named.group(1).startswith(("一次性", "最高")):
         return named.group(1)
-    if clause.title and len(clause.title) <= 16 and clause.kind != "article":
-        return clause.title
-    return f"{label}（{clause.number.rstrip('、') or clause.clause_path}）"
+    heading = _heading(clause)
+    if heading:
+        return heading
+    return f"{label}（{clause.number.rstrip('、.．') or clause.clause_path}）"
 
 
 def extract_measures(document: Document, lex: Lexicon | None = None) -> list[Measure]:
@@ -252,9 +261,13 @@ def extract_measures(document: Document, lex: Lexicon | None = None) -> list[Mea
             if len(named) > 1:
                 continue  # a term shared by several vouchers, taken below
             in_clause = [d for d in drafts.values() if clause.id in d.clause_ids and d.kind != "voucher"]
-            if not named and in_clause:
-                continue  # one clause, one measure: its other sentences are that measure's terms
+            if not named and any(d.kind == kind[0] for d in in_clause):
+                continue  # a clause's further sentences of the same kind are that measure's terms
             name = named[0] if named else _name(sentence, clause, *kind, lex)
+            if not named and name in drafts and clause.id not in drafts[name].clause_ids | set():
+                name = f"{name}（{kind[1]}）" if in_clause else f"{name}（{clause.number.rstrip('、.．') or kind[1]}）"
+            elif not named and in_clause:
+                name = f"{name}（{kind[1]}）"
             draft = drafts.get(name)
             if draft is None:
                 draft = drafts[name] = _Draft(name, "voucher" if named else kind[0], _evidence(clause, sentence), chapter=_chapter(clause))

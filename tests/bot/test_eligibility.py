@@ -87,7 +87,7 @@ def measure(document, name):
 FULL = dict(
     type="enterprise", region="示例市", annual_revenue_cny=3e8, industry="人工智能", employees=150,
     insured_employees=100, legal_person=True, good_credit=True, related_party_purchase=False,
-    other_public_funding=False, provider_listed=True,
+    other_public_funding=False, provider_listed=True, service_in_scope=True,
 )
 
 
