@@ -70,11 +70,8 @@ def _measured_in(sentence: str, lex: Lexicon, clause: Clause, applicants: list[s
                     continue
                 word = match.groupdict().get("before") or match.group("after")
                 op = next(op for op, pattern in lex.comparators.items() if re.fullmatch(pattern, word))
-                groups = [g for g in match.groups()]
-                value = lex.yuan(groups[1], groups[2]) if measured.unit == "money" and form == forms[0] else None
-                if value is None:
-                    number_match = re.search(number, match.group(0))
-                    value = lex.yuan(number_match.group(1), number_match.group(2)) if measured.unit == "money" else float(number_match.group(1))
+                amount = re.search(number, match.group(0))
+                value = lex.yuan(amount.group(1), amount.group(2)) if measured.unit == "money" else float(amount.group(1))
                 taken.append(match.span())
                 found.append(Condition(
                     kind=f"{measured.kind}_{'max' if op in ('le', 'lt') else 'min'}", value=value, op=op, field=measured.field,
@@ -235,155 +232,167 @@ def _name(sentence: str, clause: Clause, kind: str, label: str, lex: Lexicon) ->
     return f"{label}（{clause.number.rstrip('、.．') or clause.clause_path}）"
 
 
-def extract_measures(document: Document, lex: Lexicon | None = None) -> list[Measure]:
-    """Support measures of ``document`` with applicants, scoped conditions, exclusions, benefit terms,
-    window, agency and materials."""
-    lex = lex or load_lexicon()
-    voucher_cue = lex.measure_kinds[0].cue if lex.measure_kinds[0].kind == "voucher" else None
-    vouchers: list[str] = []
-    if voucher_cue:
-        for clause in document.clauses:
-            for name in voucher_cue.findall(clause.text):
-                if name not in vouchers and not name.endswith("证券"):
-                    vouchers.append(name)
-    referral_clauses = {c.id for c in document.clauses if lex.referral.search(c.text) and c.kind != "notice"}
-
-    # 1. Measures: where support is granted.
+def _grants(document: Document, lex: Lexicon, vouchers: list[str], referral_clauses: set[str]) -> dict[str, _Draft]:
+    """The measures: one per voucher name, else one per kind of support each clause grants."""
     drafts: dict[str, _Draft] = {}
     for clause in document.clauses:
         if clause.kind == "notice" or clause.id in referral_clauses:
             continue
         for sentence in sentences(clause.text):
             kind = _kind_of(sentence, lex)
-            if not kind:
-                continue
             named = [v for v in vouchers if v in sentence]
-            if len(named) > 1:
-                continue  # a term shared by several vouchers, taken below
+            if not kind or len(named) > 1:
+                continue  # a sentence naming several vouchers states a term they share, taken later
             in_clause = [d for d in drafts.values() if clause.id in d.clause_ids and d.kind != "voucher"]
             if not named and any(d.kind == kind[0] for d in in_clause):
                 continue  # a clause's further sentences of the same kind are that measure's terms
             name = named[0] if named else _name(sentence, clause, *kind, lex)
-            if not named and name in drafts and clause.id not in drafts[name].clause_ids | set():
-                name = f"{name}（{kind[1]}）" if in_clause else f"{name}（{clause.number.rstrip('、.．') or kind[1]}）"
-            elif not named and in_clause:
-                name = f"{name}（{kind[1]}）"
-            draft = drafts.get(name)
-            if draft is None:
-                draft = drafts[name] = _Draft(name, "voucher" if named else kind[0], _evidence(clause, sentence), chapter=_chapter(clause))
-            draft.clause_ids.add(clause.id)
+            if not named and (in_clause or (name in drafts and clause.id not in drafts[name].clause_ids)):
+                name = f"{name}（{kind[1] if in_clause else clause.number.rstrip('、.．') or kind[1]}）"
+            if name not in drafts:
+                drafts[name] = _Draft(name, "voucher" if named else kind[0], _evidence(clause, sentence), chapter=_chapter(clause))
+            drafts[name].clause_ids.add(clause.id)
     for name in vouchers:  # vouchers a document only mentions are measures too
         if name not in drafts:
             clause, sentence = _first_mention(document, name)
             drafts[name] = _Draft(name, "voucher", _evidence(clause, sentence), chapter=None)
+    return drafts
 
-    # 2. Who may apply, conditions, exclusions and terms, scoped by where they are written.
-    base_applicants: list[str] = []
-    windows: list[Evidence] = []
-    agencies: list[tuple[str, Evidence]] = []
+
+def _targets(clause: Clause, sentence: str, drafts: dict[str, _Draft], referral: bool) -> list[_Draft]:
+    """The measures a sentence speaks to: those its clause grants; else those it names; else those of its
+    chapter (a 申请条件 chapter governs the measures beside it) or, failing that, of the whole document."""
+    own = [d for d in drafts.values() if clause.id in d.clause_ids]
+    if own:
+        return own
+    mentioned = [d for d in drafts.values() if d.name in sentence]
+    if mentioned:
+        return mentioned
+    candidates = [d for d in drafts.values() if d.kind not in ("priority", "tax_relief", "preference")] if referral else list(drafts.values())
+    chapter = _chapter(clause)
+    return [d for d in candidates if chapter and d.chapter == chapter] or candidates
+
+
+def _attach(draft: _Draft, conditions: list[Condition], exclusions: list[Condition]) -> None:
+    for condition in conditions:
+        same = next((x for x in draft.conditions if x.kind == condition.kind and x.value == condition.value), None)
+        if same is None:
+            draft.conditions.append(condition)
+        elif not condition.applicants:
+            same.applicants = []  # stated for every applicant somewhere
+    for exclusion in exclusions:
+        if not any(x.kind == exclusion.kind for x in draft.exclusions):
+            draft.exclusions.append(exclusion)
+
+
+@dataclass
+class _Procedure:
+    """How to apply, shared by a document's measures: window, accepting agency, materials, smallest contract."""
+
+    windows: list[Evidence] = field(default_factory=list)
+    agencies: list[tuple[str, Evidence]] = field(default_factory=list)
     materials: Evidence | None = None
     minimum_contract: tuple[float, Evidence] | None = None
+
+    def read(self, clause: Clause, sentence: str, lex: Lexicon) -> None:
+        if re.search(r"(?:申请|受理|申报)(?:时间|期限)?为?\s*((?:每年)?\d{1,2}月\d{1,2}日至\d{1,2}月\d{1,2}日)", sentence):
+            self.windows.append(_evidence(clause, sentence))
+        agency = re.search(r"([\u4e00-\u9fff]{2,20}?(?:局|厅|委员会|委|办公室|中心))为.{0,20}受理(机构|单位|部门)", sentence) or re.search(
+            r"由?([\u4e00-\u9fff]{2,20}?(?:局|厅|委员会|委|办公室|中心))负责.{0,4}(申请)?受理", sentence
+        )
+        if agency:
+            self.agencies.append((agency.group(1), _evidence(clause, sentence)))
+        if re.search(r"提交(下列|以下|如下)?材料", sentence) and self.materials is None:
+            self.materials = Evidence(quote=clause.text, clause=clause.clause_path, clause_id=clause.id, page=clause.page)
+        small = re.search(rf"低于\s*{lex.money}的?，?不纳入", sentence)
+        if small:
+            self.minimum_contract = (lex.yuan(small.group(1), small.group(2)), _evidence(clause, sentence))
+
+
+def extract_measures(document: Document, lex: Lexicon | None = None) -> list[Measure]:
+    """Support measures of ``document`` with applicants, scoped conditions, exclusions, benefit terms,
+    window, agency and materials."""
+    lex = lex or load_lexicon()
+    vouchers = list(dict.fromkeys(
+        name for kind in lex.measure_kinds if kind.kind == "voucher" for clause in document.clauses for name in kind.cue.findall(clause.text)
+    ))
+    referral_clauses = {c.id for c in document.clauses if lex.referral.search(c.text) and c.kind != "notice"}
+    drafts = _grants(document, lex, vouchers, referral_clauses)
+    base_applicants: list[str] = []
+    procedure = _Procedure()
     for clause in document.clauses:
         if clause.kind == "notice":
             continue
-        own = [d for d in drafts.values() if clause.id in d.clause_ids]
         referral = clause.id in referral_clauses
         referral_types = mentioned_types(clause.text, lex) if referral else []
         in_conditions = bool(lex.condition_heading.search(clause.clause_path) or lex.condition_text.search(clause.text))
         in_exclusions = bool(lex.exclusions_head.search(clause.text))
         subject = lex.subject.search(clause.text)
         clause_applicants = referral_types or (mentioned_types(subject.group(0), lex) if subject else [])
+        grants = any(clause.id in d.clause_ids for d in drafts.values())
         for sentence in sentences(clause.text):
+            procedure.read(clause, sentence, lex)
+            if re.search(r"支持对象|申请(主体|对象)|适用于|适用对象", sentence) and not base_applicants:
+                base_applicants = head_types(sentence, lex)
             mentioned = [d for d in drafts.values() if d.name in sentence]
-            if own:
-                targets = own
-            elif referral:
-                targets = mentioned or [d for d in drafts.values() if d.kind not in ("priority", "tax_relief") and d.chapter == _chapter(clause)] \
-                    or [d for d in drafts.values() if d.kind not in ("priority", "tax_relief")]
-            else:
-                chapter = _chapter(clause)
-                targets = mentioned or [d for d in drafts.values() if chapter and d.chapter == chapter] or list(drafts.values())
-            if re.search(r"支持对象|申请(主体|对象)|适用于|适用对象", sentence):
-                types = head_types(sentence, lex)
-                if types and not base_applicants:
-                    base_applicants = types
-            if own or referral or in_conditions or in_exclusions or mentioned:
-                conditions, exclusions, taken = conditions_in(clause, sentence, lex, clause_applicants)
-                if (in_conditions and not conditions and not exclusions and not in_exclusions and lex.requirement.search(sentence)
-                        and not _LIST_INTRO_RE.search(sentence)):
-                    conditions = [Condition(kind="stated", value=sentence, evidence=_evidence(clause, sentence), applicants=clause_applicants)]
+            if not (grants or referral or in_conditions or in_exclusions or mentioned or lex.scope_budget.search(sentence)):
+                continue
+            targets = _targets(clause, sentence, drafts, referral)
+            conditions, exclusions, taken = conditions_in(clause, sentence, lex, clause_applicants)
+            if (in_conditions and not conditions and not exclusions and not in_exclusions and lex.requirement.search(sentence)
+                    and not _LIST_INTRO_RE.search(sentence)):
+                # A requirement no phrasing reads is kept, to be asked, never dropped.
+                conditions = [Condition(kind="stated", value=sentence, evidence=_evidence(clause, sentence), applicants=clause_applicants)]
+            if grants or referral or in_conditions or in_exclusions or mentioned:
                 for draft in targets:
-                    for c in conditions:
-                        same = next((x for x in draft.conditions if x.kind == c.kind and x.value == c.value), None)
-                        if same is None:
-                            draft.conditions.append(c)
-                        elif not c.applicants:
-                            same.applicants = []  # stated for every applicant somewhere
-                    for e in exclusions:
-                        if not any(x.kind == e.kind for x in draft.exclusions):
-                            draft.exclusions.append(e)
-                if own or referral or mentioned or lex.scope_budget.search(sentence):
-                    terms = terms_in(clause, sentence, lex, taken)
-                    for term in terms:
-                        if referral:
-                            term.applicants = referral_types
-                        if len(mentioned) > 1 and not term.budget:
-                            term.combined = True
-                    for draft in targets:
-                        draft.terms += [t.model_copy() for t in terms]
-                        if referral:
-                            draft.referral_types = sorted(set(draft.referral_types) | set(referral_types))
-            window = re.search(r"(?:申请|受理|申报)(?:时间|期限)?为?\s*((?:每年)?\d{1,2}月\d{1,2}日至\d{1,2}月\d{1,2}日)", sentence)
-            if window:
-                windows.append(_evidence(clause, sentence))
-            agency = re.search(r"([\u4e00-\u9fff]{2,20}?(?:局|厅|委员会|委|办公室|中心))为.{0,20}受理(机构|单位|部门)", sentence) or re.search(
-                r"由?([\u4e00-\u9fff]{2,20}?(?:局|厅|委员会|委|办公室|中心))负责.{0,4}(申请)?受理", sentence
-            )
-            if agency:
-                agencies.append((agency.group(1), _evidence(clause, sentence)))
-            if re.search(r"提交(下列|以下|如下)?材料", sentence) and materials is None:
-                materials = Evidence(quote=clause.text, clause=clause.clause_path, clause_id=clause.id, page=clause.page)
-            small = re.search(rf"低于\s*{lex.money}的?，?不纳入", sentence)
-            if small:
-                minimum_contract = (lex.yuan(small.group(1), small.group(2)), _evidence(clause, sentence))
+                    _attach(draft, conditions, exclusions)
+            if grants or referral or mentioned or lex.scope_budget.search(sentence):
+                terms = terms_in(clause, sentence, lex, taken)
+                for term in terms:
+                    term.applicants = referral_types if referral else term.applicants
+                    term.combined = term.combined or (len(mentioned) > 1 and not term.budget)
+                for draft in targets:
+                    draft.terms += [t.model_copy() for t in terms]
+                    if referral:
+                        draft.referral_types = sorted(set(draft.referral_types) | set(referral_types))
 
     if not base_applicants:
         subjects = [lex.subject.search(c.text) for c in document.clauses if lex.condition_text.search(c.text)]
         base_applicants = sorted({t for s in subjects if s for t in mentioned_types(s.group(0), lex)})
+    return [_measure(document, draft, base_applicants, procedure, lex) for draft in drafts.values()]
 
-    measures: list[Measure] = []
-    for draft in drafts.values():
-        if draft.referral_types and base_applicants:
-            for term in draft.terms:
-                if not term.applicants and not term.budget:
-                    term.applicants = list(base_applicants)
-        _tier_keys(draft.terms)
-        applicants = list(dict.fromkeys(base_applicants + draft.referral_types)) if base_applicants else []
-        measures.append(
-            Measure(
-                id=content_id(document.doc_id, draft.name, prefix="measure"),
-                doc_id=document.doc_id,
-                doc_title=document.title,
-                source=document.source,
-                jurisdiction=document.jurisdiction,
-                name=draft.name,
-                kind=draft.kind,
-                granted_by=draft.granted_by,
-                applicants=applicants,
-                applicant_evidence=_applicant_evidence(document, lex) if applicants else None,
-                conditions=draft.conditions,
-                exclusions=draft.exclusions,
-                benefits=draft.terms,
-                minimum_contract_cny=minimum_contract[0] if minimum_contract and draft.kind in ("voucher", "subsidy") else None,
-                minimum_contract_evidence=minimum_contract[1] if minimum_contract and draft.kind in ("voucher", "subsidy") else None,
-                window=windows[0] if windows else None,
-                agency=agencies[0][0] if agencies else None,
-                agency_evidence=agencies[0][1] if agencies else None,
-                materials=materials,
-                mentioned_in=draft.granted_by,
-            )
-        )
-    return measures
+
+def _measure(document: Document, draft: _Draft, base_applicants: list[str], procedure: _Procedure, lex: Lexicon) -> Measure:
+    if draft.referral_types and base_applicants:
+        # Beside an applicant-type article, the other terms are for the base applicants only.
+        for term in draft.terms:
+            if not term.applicants and not term.budget:
+                term.applicants = list(base_applicants)
+    _tier_keys(draft.terms)
+    applicants = list(dict.fromkeys(base_applicants + draft.referral_types)) if base_applicants else []
+    minimum = procedure.minimum_contract if draft.kind in ("voucher", "subsidy") else None
+    return Measure(
+        id=content_id(document.doc_id, draft.name, prefix="measure"),
+        doc_id=document.doc_id,
+        doc_title=document.title,
+        source=document.source,
+        jurisdiction=document.jurisdiction,
+        name=draft.name,
+        kind=draft.kind,
+        granted_by=draft.granted_by,
+        applicants=applicants,
+        applicant_evidence=_applicant_evidence(document, lex) if applicants else None,
+        conditions=draft.conditions,
+        exclusions=draft.exclusions,
+        benefits=draft.terms,
+        minimum_contract_cny=minimum[0] if minimum else None,
+        minimum_contract_evidence=minimum[1] if minimum else None,
+        window=procedure.windows[0] if procedure.windows else None,
+        agency=procedure.agencies[0][0] if procedure.agencies else None,
+        agency_evidence=procedure.agencies[0][1] if procedure.agencies else None,
+        materials=procedure.materials,
+        mentioned_in=draft.granted_by,
+    )
 
 
 def _applicant_evidence(document: Document, lex: Lexicon) -> Evidence | None:
