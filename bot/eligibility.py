@@ -421,7 +421,7 @@ def describe_profile(profile: Profile) -> str:
     if profile.type:
         parts.append(APPLICANT_NAMES[profile.type])
     if profile.region:
-        parts.append(f"注册地{profile.region}")
+        parts.append(f"{'所在地' if profile.type == 'individual' else '注册地'}{profile.region}")
     if profile.industry:
         parts.append(f"行业{profile.industry}")
     if profile.annual_revenue_cny is not None:
@@ -454,6 +454,10 @@ def compose_answer(result: EligibilityResult, cite: Callable[[Evidence], str], l
     facts = describe_profile(result.profile)
     scope = f"（所问政策：{'、'.join(policy_places)}）" if policy_places else ""
     lines = [f"按您提供的情况（{facts or '尚未提供具体情况'}）{scope}，逐项对照已收录文件中的条件："]
+    local = {_place_stem(v.jurisdiction or "") for v in result.verdicts}
+    for place in policy_places or []:
+        if _place_stem(place) not in local:
+            lines.append(f"已收录的文件中没有{place}本地的实施细则，以下是适用于{place}的上级文件。")
     for verdict in result.concrete[:limit]:
         place = f"，适用于{verdict.jurisdiction}" if verdict.jurisdiction else ""
         lines.append(f"\n**{verdict.measure}**（《{verdict.doc_title}》{place}）：{VERDICT_NAMES[verdict.verdict]}")
@@ -463,8 +467,9 @@ def compose_answer(result: EligibilityResult, cite: Callable[[Evidence], str], l
             lines.append(f"- 支持标准：{verdict.benefit_explanation}" + "".join(cite(e) for e in verdict.benefit_evidence))
         for check in verdict.failed:
             lines.append(f"- 不满足：{check.requirement}{cite(check.evidence)}")
-        for check in verdict.missing:
-            lines.append(f"- 需要确认：{check.follow_up or check.requirement}{cite(check.evidence)}")
+        if verdict.verdict != "not_eligible":  # once a condition fails, the open questions no longer matter
+            for check in verdict.missing:
+                lines.append(f"- 需要确认：{check.follow_up or check.requirement}{cite(check.evidence)}")
     for entry in result.unconditioned:
         refs = "".join(cite(e) for e in entry.evidence[:3])
         lines.append(f"\n《{entry.doc_title}》提到的{'、'.join(entry.measures[:8])}：{entry.note}{refs}")
@@ -491,6 +496,9 @@ def place_roles(text: str, places: list[str]) -> tuple[list[str], list[str]]:
             if len(name) < 2:
                 continue
             for match in re.finditer(re.escape(name), text):
+                follows = text[match.end(): match.end() + 1]
+                if name != place and follows in "省市区县" and follows and not place.endswith(follows):
+                    continue  # "样例市" is not the stem of 样例省
                 if any(match.start() >= s and match.end() <= s + len(p) for s, p in registered + policy if p != name):
                     continue
                 if (match.start(), place) in seen:
@@ -530,6 +538,13 @@ def _facts(text: str, places: list[str]) -> dict:
     rd_staff = re.search(r"研发(人员)?[^\d，。；]{0,4}(\d+)\s*(人|名)", text)
     if rd_staff:
         facts["rd_staff"] = int(rd_staff.group(2))
+    contract = re.search(r"(\d+)\s*年(以上)?的?(劳动|聘用)?合同", text)
+    if contract:
+        facts["contract_years"] = float(contract.group(1))
+    if re.search(r"兼职|不是全职|非全职", text):
+        facts["full_time"] = False
+    elif "全职" in text:
+        facts["full_time"] = True
     age = re.search(r"(\d{2})\s*(岁|周岁)", text)
     if age:
         facts["age"] = int(age.group(1))
@@ -538,7 +553,9 @@ def _facts(text: str, places: list[str]) -> dict:
         facts["region"] = registered[0]
     if "分公司" in text:
         facts["legal_person"] = False
-    if re.search(r"高校|大学|学院", text):
+    if re.search(r"(^|[，。；？！\s])我(?!们|司|单位|公司)|本人|我个人", text) and not re.search(r"我们|我司", text):
+        facts["type"] = "individual"
+    elif re.search(r"高校|大学|学院", text):
         facts["type"] = "university"
     elif re.search(r"科研院所|研究院|研究所", text):
         facts["type"] = "institute"
@@ -548,7 +565,9 @@ def _facts(text: str, places: list[str]) -> dict:
         facts["type"] = "individual"
     if re.search(r"关联(方|公司|企业)", text):
         facts["related_party_purchase"] = not re.search(r"不是关联|非关联|没有关联", text)
-    if re.search(r"(已经|已)(拿|获得|申请到|拿到|享受)(过|了)?.{0,10}(资金|补贴|补助|支持|奖励)", text):
+    if re.search(r"(没有|没|未|从未)(拿|获得|申请到|拿到|享受)(过|到)?.{0,10}(资金|补贴|补助|支持|奖励)", text):
+        facts["other_public_funding"] = False
+    elif re.search(r"(已经|已)(拿|获得|申请到|拿到|享受)(过|了)?.{0,10}(资金|补贴|补助|支持|奖励)", text):
         facts["other_public_funding"] = True
     if re.search(r"失信", text):
         facts["good_credit"] = bool(re.search(r"(没有|未|不在).{0,4}失信", text))
@@ -614,11 +633,18 @@ def chat_eligibility(question: str, asker_said: str, documents: list[Document], 
     said = asker_said or question
     wanted = policy_places(question, places) or policy_places(said, places)
     if wanted:
-        documents = [d for d in documents if any(_covers(d.jurisdiction, p) for p in wanted)] or documents
+        documents = [d for d in documents if any(_covers(d.jurisdiction, p) for p in wanted)]
+        if not documents:
+            return None  # no document covers the place asked about: not for this check to answer
     measures = [m for d in documents for m in measures_of(d)]
     # "算力券" or just "算力" ("买算力花了500万元") names the measure.
+    kinds = {k.kind: k.cue for k in load_lexicon().measure_kinds if k.kind != "voucher"}
+
     def named_in(text: str) -> list[str]:
-        return sorted({m.name for m in measures if m.name in text or (len(m.name) == 3 and m.name[:2] in text)}, key=len, reverse=True)
+        exact = {m.name for m in measures if m.name in text}
+        prefix = {m.name for m in measures if len(m.name) == 3 and m.name[:2] in text}
+        by_kind = {m.name for m in measures if m.kind in kinds and kinds[m.kind].search(text)}  # "能拿多少贴息"
+        return sorted(exact or prefix or by_kind, key=len, reverse=True)
     named = named_in(question) or named_in(said)
     if not named and not any(m.conditions for m in measures):
         return None

@@ -96,7 +96,7 @@ _QUANTITY = re.compile(
     re.I,
 )
 # "我们公司去年营收3亿元，可以申请算力券吗?": the asker describes itself and asks what it can get.
-_DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职工|社保|参保|分公司|关联方|失信|注册在|注册地|花了|支出|\d+\s*(人|名员工)")
+_DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职工|社保|参保|分公司|关联方|失信|注册在|注册地|花了|支出|总投资|利息|\d+\s*(人|名员工|岁|周岁)")
 _ASKS_IF_ELIGIBLE = re.compile(r"(能|可以|可否|能否|能不能|是否|够|符合).{0,12}(申请|享受|拿|获得|申报|条件|资格)|能拿多少|补多少|能补")
 _ANAPHORA = re.compile(r"^(那|那么|这个|这|它|其|该|上述|还有|另外|以及|and |what about|how about)|它|其|该领域|这个领域|这项|这些|上面|刚才|\bit\b|\bthat\b|\bthose\b", re.I)
 _ENGLISH = re.compile(r"[A-Za-z]")

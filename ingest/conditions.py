@@ -178,7 +178,8 @@ def _tier_keys(terms: list[Benefit]) -> None:
                     stem = t.tier.rstrip("的")
                     key = _TIER_VERBS_RE.sub("", stem[prefix: len(stem) - suffix])
                     key = re.sub(r"^(企业|单位|公司)(购买|租用|使用)?", "", key)
-                    t.tier_key = key + stem[len(stem) - suffix:][:2]
+                    # What follows the difference completes it: 智能 → 智能算力, A → A类, 省 → 省级.
+                t.tier_key = key + stem[len(stem) - suffix:][: 2 if len(key) >= 2 else 1]
 
 
 # --- the document ---------------------------------------------------------------------

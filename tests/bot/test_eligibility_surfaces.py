@@ -26,7 +26,8 @@ ENTERPRISE = {"type": "enterprise", "region": "样例市", "annual_revenue_cny":
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, fixture_files):
     policybot = PolicyBot(Settings(home=tmp_path_factory.mktemp("eligibility-surfaces")))
-    report = policybot.ingest([policybot.settings.corpus_dir, fixture_files["rules_pdf"], COMPUTE_RULES])
+    samples = sorted(COMPUTE_RULES.parent.glob("*-test-sample.*"))
+    report = policybot.ingest([policybot.settings.corpus_dir, fixture_files["rules_pdf"], *samples])
     assert not report.failures
     return policybot
 
@@ -90,3 +91,23 @@ def test_form_shows_reason_and_clause_without_a_click(bot):
     assert not any(glyph in rendered for glyph in "✅❌❓")
     tiered = app.check_eligibility(bot, "enterprise", "样例市", 10000, None, "", 4000, "智能算力")
     assert "按800万元计" in tiered
+
+
+def test_chat_names_a_measure_by_its_kind_and_asks_only_what_is_missing(bot):
+    answer = bot.ask("我们企业实施技术改造项目，总投资6000万元，贷款利息500万元，能拿多少贴息？")
+    assert "**贷款贴息**" in answer.answer and "**算力补助**" not in answer.answer
+    assert "实际支付利息500万元 × 50% = 250万元" in answer.answer and "按200万元计" in answer.answer
+    assert "需要确认：贵单位在哪个市（县、区）注册登记？" in answer.answer
+
+
+def test_chat_reads_an_individual_and_the_talent_tier(bot):
+    answer = bot.ask("我今年40岁，A类人才，和样例市企业签了3年劳动合同，全职工作，没有享受过其他安家补贴，安家补贴能拿多少？")
+    assert "个人" in answer.answer and "A类人才给予100万元" in answer.answer
+    assert "不满足" not in answer.answer
+
+
+def test_chat_says_when_the_policy_place_has_no_local_rules(bot):
+    answer = bot.ask("我们公司注册在宁波，能申请杭州的算力券吗？")
+    assert "注册地宁波" in answer.answer and "所问政策：杭州" in answer.answer
+    assert "没有杭州本地的实施细则" in answer.answer
+    assert answer.answer.count("文件未规定具体的申请条件") == 1
