@@ -322,10 +322,22 @@ def render_eligibility(result) -> str:
     return f'<div class="pb-browser pb-eligibility">{listing}{"".join(notes)}</div>'
 
 
+# Yes/no facts the form can confirm; left unticked they stay unknown (and are asked), never "no".
+CONFIRMABLE_FACTS = [
+    ("具有独立法人资格", "legal_person"), ("信用记录良好", "good_credit"), ("服务商在主管部门目录内", "provider_listed"),
+    ("所购服务属于文件规定的范围", "service_in_scope"), ("未向关联方购买", "related_party_purchase"),
+    ("未获其他财政资金支持", "other_public_funding"),
+]
+
+
 def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: float | None,
-                      employees: float | None, industry: str, spend_wan: float | None, tier: str = "") -> str:
+                      employees: float | None, industry: str, spend_wan: float | None, tier: str = "",
+                      confirmed: list[str] | None = None) -> str:
     """The form's handler: a profile from the fields that were filled, then every measure's verdict."""
+    ticked = set(confirmed or [])
+    facts = {field: field not in ("related_party_purchase", "other_public_funding") for _, field in CONFIRMABLE_FACTS if field in ticked}
     profile = {
+        **facts,
         "type": applicant or None,
         "region": region.strip() or None,
         "annual_revenue_cny": revenue_wan * 10_000 if revenue_wan is not None else None,
@@ -586,11 +598,12 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                     employees = gr.Number(label="从业人员（人）", minimum=0, precision=0, elem_id="pb-el-employees")
                     spend = gr.Number(label="相关支出（万元，用于估算支持金额）", minimum=0, elem_id="pb-el-spend")
                     tier = gr.Textbox(label="类别（分档时填写，如 智能算力、A类人才）", elem_id="pb-el-tier")
+                confirmed = gr.CheckboxGroup(label="已确认的情况（不勾选表示不确定）", choices=CONFIRMABLE_FACTS, elem_id="pb-el-facts")
                 check = gr.Button("查看可申请的支持措施", variant="primary", elem_id="pb-el-check")
                 eligibility_view = gr.Markdown(sanitize_html=True, elem_id="pb-el-view")
                 check.click(
                     partial(check_eligibility, bot),
-                    inputs=[applicant, region, revenue, employees, industry, spend, tier],
+                    inputs=[applicant, region, revenue, employees, industry, spend, tier, confirmed],
                     outputs=eligibility_view,
                     api_visibility="private",
                 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -379,16 +378,18 @@ def evaluate_measure(measure: Measure, profile: Profile) -> MeasureVerdict:
     return verdict
 
 
-@lru_cache(maxsize=256)
-def _measures_cached(doc_key: str, document_json: str) -> tuple[Measure, ...]:
-    return tuple(extract_measures(Document.model_validate_json(document_json)))
+_MEASURES: dict[tuple[str, str], tuple[Measure, ...]] = {}
 
 
 def measures_of(document: Document) -> list[Measure]:
     """The document's measures, extracted again with the current lexicon (an index built by an older
-    version keeps older measures; extraction is cheap and depends only on the clauses)."""
-    key = f"{document.doc_id}|{document.content_hash}"
-    return list(_measures_cached(key, document.model_copy(update={"measures": []}).model_dump_json()))
+    version keeps older measures; extraction depends only on the clauses), once per document version."""
+    key = (document.doc_id, document.content_hash)
+    if key not in _MEASURES:
+        if len(_MEASURES) > 512:
+            _MEASURES.clear()
+        _MEASURES[key] = tuple(extract_measures(document))
+    return list(_MEASURES[key])
 
 
 _ORDER = {"eligible": 0, "undetermined": 1, "not_eligible": 2}

@@ -91,6 +91,12 @@ def test_form_shows_reason_and_clause_without_a_click(bot):
     assert not any(glyph in rendered for glyph in "✅❌❓")
     tiered = app.check_eligibility(bot, "enterprise", "样例市", 10000, None, "", 4000, "智能算力")
     assert "按800万元计" in tiered
+    # Ticked facts settle the yes/no conditions; unticked ones stay questions, never a "no".
+    everything = [field for _, field in app.CONFIRMABLE_FACTS]
+    confirmed = app.check_eligibility(bot, "university", "样例市", None, None, "", 300, "", everything)
+    assert '算力补助</strong>：<strong class="pb-el-label">符合</strong>' in confirmed
+    partly = app.check_eligibility(bot, "university", "样例市", None, None, "", 300, "", ["provider_listed"])
+    assert '算力补助</strong>：<strong class="pb-el-label">尚不能确定</strong>' in partly and "关联方" in partly
 
 
 def test_chat_names_a_measure_by_its_kind_and_asks_only_what_is_missing(bot):

@@ -51,6 +51,11 @@ def test_eligibility_form_shows_reasons_clauses_and_the_capped_amount(page, elig
     assert not any(glyph in text for glyph in "✅❌❓")
     screenshot(page, "eligibility-university")
 
+    for fact in ("服务商在主管部门目录内", "所购服务属于文件规定的范围", "未向关联方购买", "未获其他财政资金支持"):
+        page.locator("#pb-el-facts").get_by_label(fact).check()
+    page.locator("#pb-el-check").click()
+    expect(view.locator(".pb-el-verdict", has_text="算力补助").first.locator(".pb-el-label")).to_have_text("符合")
+
     page.locator("#pb-el-type input").click()
     page.get_by_role("option", name="企业").click()
     fill(page, revenue=10000, spend=4000, tier="智能算力")
