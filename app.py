@@ -330,10 +330,26 @@ CONFIRMABLE_FACTS = [
 ]
 
 
-def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: float | None,
-                      employees: float | None, industry: str, spend_wan: float | None, tier: str = "",
+def _form_number(value: str | float | None, label: str) -> float | None:
+    """A number field's value; empty is "not given" (never 0, which would fail every revenue floor)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(str(value).strip().replace(",", "").replace("，", ""))
+    except ValueError:
+        raise PolicyBotError(f"{label} must be a number, got {value!r}", zh=f"“{label}”请填写数字。") from None
+
+
+def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: str | float | None,
+                      employees: str | float | None, industry: str, spend_wan: str | float | None, tier: str = "",
                       confirmed: list[str] | None = None) -> str:
     """The form's handler: a profile from the fields that were filled, then every measure's verdict."""
+    try:
+        revenue_wan = _form_number(revenue_wan, "上一年度营业收入")
+        employees = _form_number(employees, "从业人员")
+        spend_wan = _form_number(spend_wan, "相关支出")
+    except PolicyBotError as exc:
+        return render_error(exc.for_people())
     ticked = set(confirmed or [])
     facts = {field: field not in ("related_party_purchase", "other_public_funding") for _, field in CONFIRMABLE_FACTS if field in ticked}
     profile = {
@@ -593,10 +609,11 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                     applicant = gr.Dropdown(label="申请主体", choices=APPLICANT_CHOICES, value="enterprise", elem_id="pb-el-type")
                     region = gr.Textbox(label="注册地（如 杭州市）", elem_id="pb-el-region")
                     industry = gr.Textbox(label="行业（如 人工智能）", elem_id="pb-el-industry")
+                # Text boxes, not gr.Number: an untouched gr.Number submits 0, which would fail every revenue floor.
                 with gr.Row():
-                    revenue = gr.Number(label="上一年度营业收入（万元）", minimum=0, elem_id="pb-el-revenue")
-                    employees = gr.Number(label="从业人员（人）", minimum=0, precision=0, elem_id="pb-el-employees")
-                    spend = gr.Number(label="相关支出（万元，用于估算支持金额）", minimum=0, elem_id="pb-el-spend")
+                    revenue = gr.Textbox(label="上一年度营业收入（万元）", placeholder="不填表示不确定", elem_id="pb-el-revenue")
+                    employees = gr.Textbox(label="从业人员（人）", placeholder="不填表示不确定", elem_id="pb-el-employees")
+                    spend = gr.Textbox(label="相关支出（万元，用于估算支持金额）", placeholder="不填则不估算金额", elem_id="pb-el-spend")
                     tier = gr.Textbox(label="类别（分档时填写，如 智能算力、A类人才）", elem_id="pb-el-tier")
                 confirmed = gr.CheckboxGroup(label="已确认的情况（不勾选表示不确定）", choices=CONFIRMABLE_FACTS, elem_id="pb-el-facts")
                 check = gr.Button("查看可申请的支持措施", variant="primary", elem_id="pb-el-check")

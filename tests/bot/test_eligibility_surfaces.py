@@ -95,6 +95,9 @@ def test_form_shows_reason_and_clause_without_a_click(bot):
     everything = [field for _, field in app.CONFIRMABLE_FACTS]
     confirmed = app.check_eligibility(bot, "university", "样例市", None, None, "", 300, "", everything)
     assert '算力补助</strong>：<strong class="pb-el-label">符合</strong>' in confirmed
+    assert "“上一年度营业收入”请填写数字" in app.check_eligibility(bot, "enterprise", "样例市", "三千", "", "", "", "")
+    unanswered = app.check_eligibility(bot, "enterprise", "样例市", "", "", "", "", "")
+    assert "贵单位上一年度营业收入是多少" in unanswered  # an empty field is asked about, not taken as 0
     partly = app.check_eligibility(bot, "university", "样例市", None, None, "", 300, "", ["provider_listed"])
     assert '算力补助</strong>：<strong class="pb-el-label">尚不能确定</strong>' in partly and "关联方" in partly
 

@@ -29,6 +29,10 @@ def fill(page, **fields):
 def test_eligibility_form_shows_reasons_clauses_and_the_capped_amount(page, eligibility_site, watch, screenshot):
     page.goto(eligibility_site.url)
     page.get_by_role("tab", name="政策匹配").click()
+    # Fields left empty are "not given" (asked), not 0 (which would fail every revenue floor).
+    page.locator("#pb-el-check").click()
+    view = page.locator("#pb-el-view")
+    expect(view.locator(".pb-el-verdict", has_text="算力补助").first).to_contain_text("贵单位上一年度营业收入是多少")
     page.locator("#pb-el-type input").click()
     page.get_by_role("option", name="高校").click()
     fill(page, region="样例市", spend=300)
