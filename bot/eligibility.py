@@ -129,9 +129,6 @@ def yuan(amount: float) -> str:
     return f"{amount:g}元"
 
 
-_yuan = yuan
-
-
 def _place_stem(place: str) -> str:
     return re.sub(r"(省|市|自治区|县|区)$", "", place)
 
@@ -223,10 +220,6 @@ def choose_tier(terms: list[Benefit], text: str | None) -> Benefit | None:
         if len({t.tier for t in found}) == 1:
             return found[0]
     return None
-
-
-def tier_labels(measure: Measure) -> list[str]:
-    return list(dict.fromkeys(t.tier_key or t.tier for t in measure.benefits if t.tier))
 
 
 def compute_benefit(measure: Measure, profile: Profile, verdict: MeasureVerdict) -> None:
