@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, description="Longer questions are refused with an error.")
     max_citations: int = Field(default=5, description="Most citations an answer carries.")
 
+    # --- cache ---------------------------------------------------------------------
+    cache_entries: int = Field(
+        default=2048, ge=0,
+        description="Answers kept in memory for repeated questions (LRU, keyed by question, conversation and index "
+        "version); 0 turns the answer cache off.",
+    )
+    cache_mb: float = Field(default=32.0, gt=0, description="Most text (MB, UTF-8) the cached answers may hold.")
+    cache_llm: bool = Field(
+        default=False,
+        description="Whether generated (LLM) answers are cached too. Off: with a model configured no answer is cached.",
+    )
+    cache_query_vectors: int = Field(
+        default=4096, ge=0, description="Query embeddings kept in memory (LRU, 1.5 KB each); 0 turns this cache off."
+    )
+
     # --- llm -----------------------------------------------------------------------
     llm_model: str | None = Field(
         default=None,
