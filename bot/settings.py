@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Requests a client may send to /api and /v1 per minute; 0 turns the limit off."
     )
     rate_limit_burst: int = Field(default=20, gt=0, description="Requests a client may send at once before the rate applies.")
+    rate_limit_redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis the replicas share the rate limit through, e.g. redis://10.0.0.5:6379/0 (may carry a "
+        "password; never logged). Unset: each replica counts on its own.",
+    )
     max_body_kb: int = Field(
         default=256, gt=0, description="Largest request body in KB (admin uploads may be up to max_file_mb)."
     )
@@ -148,6 +153,13 @@ class Settings(BaseSettings):
                 )
             origins.append(item.lower())
         return origins
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"(rediss?|unix)://", value.get_secret_value()):
+            raise ValueError("rate_limit_redis_url must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("top_k", "candidate_k", "rrf_k", "max_chunk_chars", "max_question_chars", "max_citations")
     @classmethod
