@@ -88,7 +88,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(home: Path, port: int, log_path: Path, settings: dict[str, str] | None = None) -> subprocess.Popen:
+    """``policybot serve`` on loopback with the rate limit off, plus ``settings`` (POLICYBOT_* variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
     env.update(
         POLICYBOT_HOME=str(home),
@@ -96,6 +97,7 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
         POLICYBOT_PORT=str(port),
         POLICYBOT_RATE_LIMIT_PER_MINUTE="0",
         PYTHONPATH=str(REPO_ROOT),
+        **(settings or {}),
     )
     with open(log_path, "wb") as log:
         return subprocess.Popen(
