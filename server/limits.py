@@ -132,7 +132,12 @@ class SharedRateLimiter:
             return float(wait)
         except Exception as exc:  # noqa: BLE001 - any Redis failure: limit locally for a while
             self._down_until = self.clock() + REDIS_RETRY_SECONDS
-            self._client = self._script = None  # a new event loop or a restarted Redis: connect afresh
+            dropped, self._client, self._script = self._client, None, None  # connect afresh next time
+            if dropped is not None:
+                try:
+                    await dropped.aclose()
+                except Exception:  # noqa: BLE001 - it is being dropped anyway
+                    pass
             log.warning(
                 "rate limit: Redis at %s unavailable (%s); each replica limits on its own for %.0f s",
                 _redacted(self.url), one_line(exc, 200), REDIS_RETRY_SECONDS,
