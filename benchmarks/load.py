@@ -136,7 +136,11 @@ def valid(endpoint: str, body: dict) -> bool:
     return bool(body.get("choices")) and "citations" in body
 
 
-async def run_phase(url: str, endpoint: str, questions: list[str], clients: int, deadline_s: float) -> Phase:
+async def run_phase(
+    url: str, endpoint: str, questions: list[str], clients: int, deadline_s: float, own_connections: bool = False
+) -> Phase:
+    """``questions`` in order through ``clients`` concurrent clients; ``own_connections`` gives each its own
+    HTTP client and connection (like separate users) instead of one shared pool."""
     phase = Phase(endpoint)
     queue: asyncio.Queue[str] = asyncio.Queue()
     for question in questions:
@@ -162,10 +166,16 @@ async def run_phase(url: str, endpoint: str, questions: list[str], clients: int,
             except httpx.HTTPError as exc:
                 phase.errors[type(exc).__name__] += 1
 
+    async def own_client_loop() -> None:
+        single = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=single, trust_env=False) as client:
+            await client_loop(client)
+
     cpu_started = time.process_time()
     async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits, trust_env=False) as client:
         started = time.perf_counter()
-        tasks = [asyncio.create_task(client_loop(client)) for _ in range(clients)]
+        loops = [own_client_loop() if own_connections else client_loop(client) for _ in range(clients)]
+        tasks = [asyncio.create_task(loop) for loop in loops]
         done, pending = await asyncio.wait(tasks, timeout=deadline_s)
         for task in pending:
             task.cancel()

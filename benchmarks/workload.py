@@ -7,7 +7,8 @@ Questions are drawn Zipf-like (P(rank k) ∝ 1/k^s, s = 1.1) from the pool of
 ``benchmarks/question_pool.py`` (the evaluation sets plus mechanical paraphrases, 500+ distinct), the
 same sequence for every case. Each case is a fresh ``policybot serve`` on a loopback port over a copy
 of one freshly ingested index (rate limit off: every simulated client is 127.0.0.1), started cold:
-one question outside the pool, then the requests through ``/api/ask``. For each number of clients
+one question outside the pool, then the requests through ``/api/ask``, each client on its own
+connection (separate users do not share one). For each number of clients
 the uncached server runs first, then the cached one, so both see the same machine. The cached server
 is measured twice: cold (the same requests as the uncached one) and after ``--warm-up`` more requests
 (the cache of a portal that has been up a while: with a finite pool, first askings are then rare). Reports
@@ -77,7 +78,7 @@ def measure(url: str, pid: int, sequence: list[str], clients: int, deadline: flo
     with httpx.Client(base_url=url, trust_env=False, timeout=60.0) as client:
         before = (client.get("/api/health").json().get("cache") or {}).get("answers", {})
     cpu_before, busy_before = server_cpu_s(pid), busy_cpu_s()
-    phase = asyncio.run(run_phase(url, "/api/ask", sequence, clients, deadline))
+    phase = asyncio.run(run_phase(url, "/api/ask", sequence, clients, deadline, own_connections=True))
     server_cpu, busy = server_cpu_s(pid) - cpu_before, busy_cpu_s() - busy_before
     with httpx.Client(base_url=url, trust_env=False, timeout=60.0) as client:
         after = (client.get("/api/health").json().get("cache") or {}).get("answers", {})
@@ -123,7 +124,7 @@ def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes:
                       f"{row['answers_per_s']:.1f} answers/s, errors {row['errors']}, RSS {row['rss_mb']:.0f} MB",
                       file=sys.stderr)
             else:
-                asyncio.run(run_phase(url, "/api/ask", sequence, clients, deadline))
+                asyncio.run(run_phase(url, "/api/ask", sequence, clients, deadline, own_connections=True))
     finally:
         process.terminate()
         try:
