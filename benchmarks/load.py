@@ -5,7 +5,7 @@
 
 Without --url the server runs in a fresh POLICYBOT_HOME (it ingests the bundled corpus on start)
 with the per-client rate limit off: every simulated client shares the one loopback address, so
-the limit would otherwise measure itself. Questions come from tests/eval/questions.jsonl, cycled.
+the limit would otherwise measure itself; and with the answer cache off (``--cache`` keeps it). Questions come from tests/eval/questions.jsonl, cycled.
 Reports errors, p50/p95/max latency and throughput per endpoint, and the server's resident
 memory (psutil) after the run. Bounded: a fixed number of questions and a deadline per phase.
 """
@@ -34,6 +34,7 @@ import psutil
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO_ROOT / "tests" / "eval" / "questions.jsonl"
 START_TIMEOUT = 180.0
+NO_CACHE = {"POLICYBOT_CACHE_ENTRIES": "0", "POLICYBOT_CACHE_QUERY_VECTORS": "0"}
 
 
 @dataclass
@@ -222,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=400)
     parser.add_argument("--deadline", type=float, default=300.0, help="seconds allowed per endpoint")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--cache", action="store_true",
+        help="keep the answer and query-embedding caches on (off by default: the questions repeat, and this "
+        "measures what answering costs; benchmarks/workload.py measures the cache)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 200 or not 1 <= args.questions <= 10_000:
         parser.error("--clients must be 1..200 and --questions 1..10000")
@@ -239,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log_path = Path(home.name) / "server.log"
-        process = start_server(Path(home.name), port, log_path)
+        process = start_server(Path(home.name), port, log_path, None if args.cache else NO_CACHE)
         print(f"load: starting policybot serve on {url} (fresh index, rate limit off) …", file=sys.stderr)
         health = wait_until_healthy(url, process, log_path)
         pid = process.pid

@@ -37,6 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "benchmarks")]
 
 from load import (  # noqa: E402
+    NO_CACHE,
     busy_cpu_s,
     free_port,
     run_phase,
@@ -48,10 +49,7 @@ from load import (  # noqa: E402
 from question_pool import question_pool  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "workload.md"
-CASES = {
-    "off": {"POLICYBOT_CACHE_ENTRIES": "0", "POLICYBOT_CACHE_QUERY_VECTORS": "0"},
-    "on": {},  # the defaults
-}
+CASES = {"off": NO_CACHE, "on": {}}  # "on": the default settings
 WARM_UP = "预热：系统是否可用"  # outside the pool, so the cached case starts with an empty answer cache
 
 
