@@ -131,6 +131,9 @@ def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes:
             process.kill()
             process.wait(timeout=20)
         shutil.rmtree(home, ignore_errors=True)
+    if any(row["errors"] for row in rows):
+        tail = log_path.read_text(errors="replace").splitlines()[-30:]
+        print(f"workload: server log of the case with errors ({log_path.name}):", *tail, sep="\n  ", file=sys.stderr)
     return rows
 
 
