@@ -6,7 +6,7 @@
 Questions are drawn Zipf-like (P(rank k) ∝ 1/k^s, s = 1.1) from the pool of
 ``benchmarks/question_pool.py`` (the evaluation sets plus mechanical paraphrases, 500+ distinct), the
 same sequence for every case. Each case is a fresh ``policybot serve`` on a loopback port over a copy
-of one freshly ingested index (rate limit off: every simulated client is 127.0.0.1), started cold:
+of one freshly ingested index (the bundled corpus and the documents the evaluation sets ask about) (rate limit off: every simulated client is 127.0.0.1), started cold:
 one question outside the pool, then the requests through ``/api/ask``, each client on its own
 connection (separate users do not share one). For each number of clients
 the uncached server runs first, then the cached one, so both see the same machine. The cached server
@@ -46,7 +46,7 @@ from load import (  # noqa: E402
     start_server,
     wait_until_healthy,
 )
-from question_pool import question_pool  # noqa: E402
+from question_pool import EVAL_DIR, question_pool  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "workload.md"
 CASES = {"off": NO_CACHE, "on": {}}  # "on": the default settings
@@ -62,12 +62,19 @@ def zipf_sequence(pool: list[str], count: int, exponent: float, seed: int) -> li
     return rng.choices(ranked, weights=weights, k=count)
 
 
-def ingest_seed(home: Path) -> None:
+def documents_asked_about() -> list[Path]:
+    """The bundled corpus and the documents the evaluation sets ask about (the pool's questions)."""
+    found = [REPO_ROOT / "data" / "policies", *sorted(EVAL_DIR.glob("*/docs"))]
+    found += sorted((REPO_ROOT / "tests" / "fixtures" / "policies").glob("*rules-test-sample.pdf"))
+    return [path for path in found if path.exists()]
+
+
+def ingest_seed(home: Path, paths: list[Path]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
     env.update(POLICYBOT_HOME=str(home), PYTHONPATH=str(REPO_ROOT))
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ingest"], cwd=REPO_ROOT, env=env, check=True, timeout=600,
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "bot.cli", "ingest", *map(str, paths)], cwd=REPO_ROOT, env=env, check=True,
+        timeout=1800, stdout=subprocess.DEVNULL,
     )
 
 
@@ -205,9 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="policybot-workload-") as folder:
         workdir = Path(folder)
-        print(f"workload: ingesting the bundled corpus into a seed index; pool {len(pool)} questions, "
-              f"{len(set(sequence))} distinct among {len(sequence)} requests", file=sys.stderr)
-        ingest_seed(workdir / "seed")
+        documents = documents_asked_about()
+        print(f"workload: ingesting {', '.join(p.name for p in documents)} into a seed index; pool {len(pool)} "
+              f"questions, {len(set(sequence))} distinct among {len(sequence)} requests", file=sys.stderr)
+        ingest_seed(workdir / "seed", documents)
         seed = workdir / "seed"
         for count in clients:
             rows += run_server(seed, workdir, "off", count, [("off", sequence, True)], args.deadline)
