@@ -47,7 +47,7 @@ from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa
 from server.embed import build_embed_router, install_origin_policy  # noqa: E402
 from server.errors import install_error_handlers  # noqa: E402
 from server.feedback import FeedbackStore, feedback_path  # noqa: E402
-from server.limits import DeclaredBodyLimit, RateLimiter, RateLimitMiddleware  # noqa: E402
+from server.limits import DeclaredBodyLimit, RateLimitMiddleware, rate_limiter  # noqa: E402
 from server.openai_compat import build_openai_router  # noqa: E402
 from server.runner import bind, serve  # noqa: E402
 from server.schemas import AgencyOut, DocumentOut  # noqa: E402
@@ -649,9 +649,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         raise HTTPException(404, f"no such endpoint: {request.url.path} (see /openapi.json)")
 
     if settings.rate_limit_per_minute:
-        server.add_middleware(
-            RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        )
+        server.add_middleware(RateLimitMiddleware, limiter=rate_limiter(settings))
     install_origin_policy(server, settings)
 
     demo = build_app(bot, feedback, browser_secret(settings))

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.answerer import ExtractiveAnswerer
+from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
@@ -48,6 +49,14 @@ class IngestReport:
         return sum(len(r.document.clauses) for r in self.results)
 
 
+def _pieces_then(answer: Answer) -> Iterator[str | Answer]:
+    """A finished answer as a stream: its lines, then the answer itself."""
+    for piece in re.findall(r"[^\n]*\n*", answer.answer):
+        if piece:
+            yield piece
+    yield answer
+
+
 def _turns(history: list[Turn] | list[dict] | None) -> list[Turn]:
     return [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history or []]
 
@@ -65,6 +74,7 @@ class PolicyBot:
         self.llm: LLMAnswerer | None = None
         if chat_model is not None or llm_configured(settings):
             self.llm = LLMAnswerer(self.answerer, settings, chat_model)
+        self.answers = AnswerCache(settings.cache_entries, max(1, int(settings.cache_mb * 1_000_000)))
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(
@@ -120,9 +130,18 @@ class PolicyBot:
 
     # --- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | list[dict] | None = None) -> Answer:
-        if self.llm is not None:
-            return self.llm.ask(question, _turns(history))
-        return self.answerer.ask(question, _turns(history))
+        turns = _turns(history)
+        if not self._caching():
+            return self._answer(question, turns)
+        started = time.perf_counter()
+        version = self.retriever.snapshot().version
+        answer = self.answers.get_or_compute(
+            answer_key(question, turns, version),
+            lambda: self._answer(question, turns),
+            keep=lambda fresh: self._cacheable(fresh, version),
+        )
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return answer
 
     def stream(self, question: str, history: list[Turn] | list[dict] | None = None) -> Iterator[str | Answer]:
         """Pieces of the answer text as they are ready, then the whole ``Answer`` (with citations) last.
@@ -130,14 +149,51 @@ class PolicyBot:
         With a model, the pieces are its tokens as they come and the final ``Answer`` is the verified
         one: when verification removed something, its text differs from the pieces and is authoritative.
         """
-        if self.llm is not None:
-            yield from self.llm.stream(question, _turns(history))
+        if self.llm is None:
+            yield from _pieces_then(self.ask(question, history))
             return
-        answer = self.ask(question, history)
-        for piece in re.findall(r"[^\n]*\n*", answer.answer):
-            if piece:
-                yield piece
-        yield answer
+        turns = _turns(history)
+        if not self._caching():
+            yield from self.llm.stream(question, turns)
+            return
+        started = time.perf_counter()
+        version = self.retriever.snapshot().version
+        key = answer_key(question, turns, version)
+        cached = self.answers.get(key, count_miss=True)
+        if cached is not None:
+            cached.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            yield from _pieces_then(cached)
+            return
+        for item in self.llm.stream(question, turns):
+            if isinstance(item, Answer) and self._cacheable(item, version):
+                self.answers.put(key, item)
+            yield item
+
+    def _answer(self, question: str, turns: list[Turn]) -> Answer:
+        if self.llm is not None:
+            return self.llm.ask(question, turns)
+        return self.answerer.ask(question, turns)
+
+    def _caching(self) -> bool:
+        """Answers are cached when the cache has room, and with a model only when POLICYBOT_CACHE_LLM says so."""
+        return self.answers.enabled and (self.llm is None or self.settings.cache_llm)
+
+    def _cacheable(self, answer: Answer, version: str) -> bool:
+        """Whether ``answer`` may serve the next asker: computed on ``version`` and not a stopgap.
+
+        With a model, only its verified answers and refusals are kept: an extractive answer there
+        is the fallback for an endpoint that failed, and the next asker should get another try.
+        """
+        if self.retriever.snapshot().version != version:
+            return False  # the index changed while answering: which version it rests on is unclear
+        return self.llm is None or answer.mode == "llm" or answer.refused
+
+    def cache_stats(self) -> dict:
+        """Hits, misses and size of the answer cache and of the query-embedding cache."""
+        return {
+            "answers": self.answers.stats().to_public(),
+            "query_vectors": self.retriever.query_vectors.stats(),
+        }
 
     def search(self, query: str, k: int | None = None, doc_id: str | None = None, jurisdiction: str | None = None) -> list[ScoredChunk]:
         if not query or not query.strip():

@@ -136,7 +136,7 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
 
     @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}}, tags=["service"])
     def health() -> HealthResponse | JSONResponse:
-        """Whether the index can be read, with its size. Not rate limited."""
+        """Whether the index can be read, with its size and the cache counts. Not rate limited."""
         try:
             if not bot.store.heartbeat():  # touches the Chroma server itself, not a cached handle
                 raise ConnectionError(f"no heartbeat from the index at {bot.store.location}")
@@ -144,7 +144,7 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
         except Exception as exc:  # noqa: BLE001 - any failure to read the index means "unavailable"
             log.warning("health check: the index is unavailable: %s", one_line(exc, 300))
             return JSONResponse({"status": "unavailable", "documents": 0, "chunks": 0}, status_code=503)
-        return HealthResponse(status="ok", documents=stats["documents"], chunks=stats["chunks"])
+        return HealthResponse(status="ok", documents=stats["documents"], chunks=stats["chunks"], cache=bot.cache_stats())
 
     @router.post("/feedback", status_code=201, response_model=FeedbackResponse, responses=ERRORS, tags=["service"])
     def post_feedback(request: FeedbackRequest) -> FeedbackResponse:

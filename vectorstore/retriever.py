@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.settings import Settings
 from ingest.models import Chunk, Document
+from vectorstore.embeddings import QueryVectorCache
 from vectorstore.store import ClauseStore
 from vectorstore.text import GENERIC_TERMS, add_words, expand_query, tokenize
 
@@ -91,6 +92,8 @@ class HybridRetriever:
         self._snapshot: _Snapshot | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        # Through the store at each call: tests give the store another embedder after it is built.
+        self.query_vectors = QueryVectorCache(lambda text: self.store.embedder.query_vector(text), settings.cache_query_vectors)
 
     # --- index snapshot --------------------------------------------------------------
     def refresh(self) -> None:
@@ -196,7 +199,7 @@ class HybridRetriever:
             scope_filters.append({"jurisdiction": {"$in": sorted(preferred)}})
         if documents and self.settings.reference_weight:
             scope_filters.append({"doc_id": {"$in": sorted(documents)}})
-        query_vector = self.store.embedder.query_vector(expanded)
+        query_vector = self.query_vectors(expanded)
         dense: dict[int, float] = {}
         for extra in [None, *scope_filters]:
             clauses = filters + ([extra] if extra else [])
