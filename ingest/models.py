@@ -116,6 +116,7 @@ class Document(BaseModel):
     title: str
     issuer: str | None = None
     date: str | None = None
+    doc_number: str | None = Field(default=None, description="文号, e.g. 浙政办发〔2024〕12号.")
     status: str = Field(default="正式", description="征求意见稿 | 施行 | 正式")
     effective_date: str | None = None
     expiry_date: str | None = None

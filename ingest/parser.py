@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.conditions import extract_measures
+from ingest.lifecycle import DOC_NUMBER_RE, document_number, expiry_from_text
 from ingest.models import Clause, Document, Notice, Paragraph, content_id
 
 CN_NUM = "一二三四五六七八九十百零〇两"
@@ -171,7 +172,10 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     issuer_lines = [p.text for p in front_rest if _ISSUER_RE.match(p.text)]
     issuer_lines += [p.text for p in notice_paragraphs if _ISSUER_RE.match(p.text)]
     date_lines = [p.text for p in front_rest + notice_paragraphs if _DATE_LINE_RE.match(p.text)]
-    preamble = [p for p in front_rest if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text))]
+    preamble = [
+        p for p in front_rest
+        if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text) or DOC_NUMBER_RE.fullmatch(p.text))
+    ]
 
     all_text = "\n".join(p.text for p in paragraphs)
     status, effective = "正式", _first(rf"自\s*({DATE})\s*起(?:施行|实施|执行)", all_text)
@@ -183,16 +187,18 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
         _first(_JURISDICTION_RE.pattern, issuer_lines[0]) if issuer_lines else None
     )
 
+    issued = date_lines[0] if date_lines else _first(rf"({DATE})", all_text)
     document = Document(
         doc_id=doc_id,
         content_hash=content_hash,
         source=source,
         title=title,
         issuer=issuer_lines[0] if issuer_lines else None,
-        date=date_lines[0] if date_lines else _first(rf"({DATE})", all_text),
+        date=issued,
+        doc_number=document_number("\n".join(p.text for p in paragraphs[:body_start]) or all_text[:500]),
         status=status,
         effective_date=effective,
-        expiry_date=_first(rf"有效期至\s*({DATE})", all_text),
+        expiry_date=expiry_from_text(all_text, effective, issued),
         jurisdiction=jurisdiction,
     )
     positioned: list[tuple[int, Clause]] = []
