@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class PolicyBot:
         self.answerer = ExtractiveAnswerer(self.retriever, settings)
         self.chunker = ClauseChunker(settings.max_chunk_chars)
         self.library = DocumentLibrary(self.store, self.retriever, settings)  # list, remove, status, diff, audit
+        self.write_lock = threading.Lock()  # one change of the document set at a time within this process
         # Generated answers when a model is configured (or given); extractive ones otherwise.
         self.llm: LLMAnswerer | None = None
         if chat_model is not None or llm_configured(settings):

@@ -63,8 +63,8 @@ def expiry_from_text(text: str, effective: str | None, issued: str | None) -> st
     years = int(term.group(1)) if term.group(1).isdigit() else _CN_DIGITS[term.group(1)]
     try:
         anniversary = start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        anniversary = start.replace(year=start.year + years, day=28)
+    except ValueError:  # from 29 February: the term ends with February
+        anniversary = date(start.year + years, 3, 1)
     return format_date(anniversary - timedelta(days=1))
 
 
