@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.compare import ClauseChange, ClauseSide, compare_documents, pair_clauses
 from bot.models import Answer, Citation
 from bot.planindex import split_sentences
+from bot.references import title_kind
 from bot.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import IndexSnapshot
@@ -82,9 +83,10 @@ def _title_phrase(question: str, title: str) -> str:
 def named_documents(question: str, snapshot: IndexSnapshot) -> frozenset[str]:
     """Ids of the documents no longer in use that the question names.
 
-    By a phrase of the title that no document in use shares, or by a phrase shared with the version
-    in force plus a word for its state ("…办法征求意见稿里"); or by the state word alone where that is
-    unambiguous (撤回, 失效) or put in the past ("那份征求意见稿原来怎么写的").
+    By its title (a phrase of it that reaches the word saying what the document is, "…管理办法", and
+    that no document in use shares); by a word for its state with a phrase of its title ("…办法征求意见稿
+    里"); or by the state word alone where that is unambiguous (撤回, 失效) or put in the past ("那份
+    征求意见稿原来怎么写的"). A topic the title mentions ("智能网联汽车道路测试") does not name it.
     """
     inactive = snapshot.inactive_documents()
     if not inactive:
@@ -98,10 +100,9 @@ def named_documents(question: str, snapshot: IndexSnapshot) -> frozenset[str]:
         state = snapshot.states[document.doc_id].state
         said_state = any(w in text for w in words.states.get(state, ()))
         phrase = _title_phrase(text, _bare(document.title))
-        if phrase:
-            if said_state or not any(phrase in title for title in in_use):
-                named.add(document.doc_id)
-        elif said_state and (past or state != "superseded"):
+        kind = title_kind(document.title)
+        by_title = bool(phrase) and bool(kind) and kind in phrase and not any(phrase in title for title in in_use)
+        if by_title or (said_state and (phrase or past or state != "superseded")):
             named.add(document.doc_id)
     return frozenset(named)
 
