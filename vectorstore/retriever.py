@@ -35,7 +35,8 @@ class ScoredChunk:
 
 @dataclass
 class _Snapshot:
-    """Everything derived from one version of the index; replaced whole, never mutated.
+    """Everything derived from one version of the index; replaced whole, never mutated (but for the
+    BM25 index of all documents, built once on first use and cached on it).
 
     Lifecycle: ``documents`` are the ones in use (in force, or a draft no final has replaced);
     ``all_documents`` and ``states`` hold every document, superseded, withdrawn and expired ones
@@ -46,7 +47,9 @@ class _Snapshot:
     documents: list[Document]  # read with the chunks: answers never mix two versions of the index
     chunks: list[Chunk]  # every document's, in use or not (``active`` says which)
     by_id: dict[str, int]
-    bm25: bm25s.BM25 | None
+    bm25: bm25s.BM25 | None  # over the chunks of the documents in use; its row i is chunk bm25_rows[i]
+    bm25_rows: np.ndarray
+    corpus: list[list[str]]  # every chunk's tokens, for an index of all documents when a question names old ones
     tokens: list[set[str]]
     vocabulary: set[str]
     document_frequency: dict[str, int]
@@ -59,6 +62,26 @@ class _Snapshot:
     active: np.ndarray  # per chunk: its document is in use
     store_version: str
     day: date
+
+    def bm25_scores(self, tokens: list[str], include: set[str] | frozenset[str] | None = None) -> np.ndarray:
+        """BM25 score of every chunk (0 for documents not in use); over all documents when some are included."""
+        scores = np.zeros(len(self.chunks))
+        if not tokens:
+            return scores
+        if include:
+            every = self._bm25_all()
+            return np.asarray(every.get_scores(tokens), dtype=float) if every is not None else scores
+        if self.bm25 is not None:
+            scores[self.bm25_rows] = np.asarray(self.bm25.get_scores(tokens), dtype=float)
+        return scores
+
+    def _bm25_all(self) -> bm25s.BM25 | None:
+        cached = self.__dict__.get("_bm25_every")  # built on the first question that names an old document
+        if cached is None and self.chunks:
+            cached = bm25s.BM25()
+            cached.index(self.corpus, show_progress=False)
+            self.__dict__["_bm25_every"] = cached
+        return cached
 
     def state(self, doc_id: str) -> DocumentState | None:
         return self.states.get(doc_id)
@@ -75,7 +98,7 @@ class _Snapshot:
         return self.documents + [d for d in self.all_documents if d.doc_id in named and not self.states[d.doc_id].active]
 
     def idf(self, token: str) -> float:
-        share = max((1 + self.document_frequency.get(token, 0)) / max(1, len(self.chunks)), IDF_FLOOR_SHARE)
+        share = max((1 + self.document_frequency.get(token, 0)) / max(1, len(self.bm25_rows)), IDF_FLOOR_SHARE)
         return math.log(1 + 1 / share)
 
     def coverage(self, weights: dict[str, float], i: int) -> float:
@@ -156,16 +179,20 @@ class HybridRetriever:
         terms += [m for c in chunks for m in _ENUMERATION_ITEM_RE.findall(c.text)]
         add_words(sorted(set(terms)))
         corpus = [tokenize(c.search_text()) for c in chunks]
+        # Word statistics (BM25, IDF, vocabulary) are those of the documents in use: a withdrawn or expired
+        # document must not make a word look common, or unknown words look known.
+        active = np.array([c.doc_id in in_use for c in chunks], dtype=bool)
+        rows = np.flatnonzero(active)
         bm25 = None
-        if chunks:
+        if len(rows):
             bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
+            bm25.index([corpus[i] for i in rows], show_progress=False)
         df: dict[str, int] = {}
-        for tokens in corpus:
-            for token in set(tokens):
+        for i in rows:
+            for token in set(corpus[i]):
                 df[token] = df.get(token, 0) + 1
         # A heading word shared by many clauses ("场景", "加强") does not point at one clause.
-        common = max(2, int(0.2 * len(chunks)))
+        common = max(2, int(0.2 * len(rows)))
         title_tokens = []
         for chunk in chunks:
             # Every heading on the path counts: in 第X条 documents the chapter carries the topic.
@@ -176,13 +203,14 @@ class HybridRetriever:
             title_tokens.append(
                 {t for t in tokenize(title) if t not in _GENERIC_TITLE_TOKENS and len(t) > 1 and df.get(t, 0) <= common}
             )
-        active = np.array([c.doc_id in in_use for c in chunks], dtype=bool)
         return _Snapshot(
             version=f"{view.version}#{digest}",
             documents=documents,
             chunks=chunks,
             by_id={c.id: i for i, c in enumerate(chunks)},
             bm25=bm25,
+            bm25_rows=rows,
+            corpus=corpus,
             tokens=[set(t) for t in corpus],
             vocabulary=set(df),
             document_frequency=df,
@@ -259,10 +287,7 @@ class HybridRetriever:
                     dense[snap.by_id[cid]] = sim
 
         tokens = tokenize(expanded)
-        bm25_scores = np.zeros(len(snap.chunks))
-        if tokens and snap.bm25 is not None:
-            bm25_scores = np.asarray(snap.bm25.get_scores(tokens), dtype=float)
-        bm25_scores = np.where(allowed, bm25_scores, 0.0)
+        bm25_scores = np.where(allowed, snap.bm25_scores(tokens, include), 0.0)
         bm25_rank = [int(i) for i in np.argsort(-bm25_scores)[:n] if bm25_scores[i] > 0]
         if scope_filters:
             in_scope = np.isin(snap.jurisdictions, sorted(preferred)) | np.isin(snap.doc_ids, sorted(documents or ()))
