@@ -94,13 +94,24 @@ def test_withdraw_and_remove(admin, lifecycle_bot, json_error):
             assert gone not in ask_sources(client, question)
 
 
+def test_a_changed_file_with_the_same_name_replaces_the_document(admin):
+    changed = (LIFECYCLE / WANGLIAN).read_text(encoding="utf-8").replace("500万元", "600万元").encode()
+    with admin.client() as client:
+        uploaded = client.post("/api/admin/ingest", headers=AUTH, files={"file": (WANGLIAN, changed)})
+        assert uploaded.status_code == 201 and uploaded.json()["ingested"][0]["status"] == "updated"
+        row = documents(client)[WANGLIAN]
+        assert row["status"] == "withdrawn"  # what the admin decided survives a new version of the file
+        shown = client.get(f"/api/admin/documents/{row['id']}", headers=AUTH).json()
+        assert [e["action"] for e in shown["history"]] == ["added", "withdrawn", "replaced"]
+
+
 def test_the_audit_log_names_the_token_by_fingerprint_only(admin):
     with admin.client() as client:
         response = client.get("/api/admin/audit", headers=AUTH)
     body = response.json()
     assert TOKEN not in response.text
     actions = {(e["action"], e["source"]) for e in body["entries"] if e["actor"] == token_actor(TOKEN)}
-    assert {("added", FINAL), ("superseded", DRAFT), ("withdrawn", WANGLIAN), ("removed", WRONG)} <= actions
+    assert {("added", FINAL), ("superseded", DRAFT), ("withdrawn", WANGLIAN), ("removed", WRONG), ("replaced", WANGLIAN)} <= actions
     assert body["location"].endswith("audit.jsonl")
 
 
