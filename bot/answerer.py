@@ -111,7 +111,8 @@ class ExtractiveAnswerer:
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         checked_elsewhere = decision.name in ("reverse_agency", "eligibility")
         if not checked_elsewhere and (not hits or not self._relevant(looked_up, hits)):
-            return Retrieval(question, query, decision, hits, self._refuse(question, Route("refuse", refusal="off_topic")))
+            refusal = self._refuse(question, Route("refuse", refusal="off_topic"))
+            return Retrieval(question, query, decision, hits, lifecycle.note_retired(refusal, looked_up, snap, self.retriever))
         return Retrieval(question, query, decision, hits, None, said, named)
 
     def ask(self, question: str, history: list[Turn] | None = None) -> Answer:

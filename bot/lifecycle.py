@@ -24,7 +24,8 @@ from bot.planindex import split_sentences
 from bot.references import title_kind
 from bot.settings import REPO_ROOT
 from ingest.models import Document
-from vectorstore.retriever import IndexSnapshot
+from vectorstore.retriever import HybridRetriever, IndexSnapshot
+from vectorstore.text import GENERIC_TERMS
 
 LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "lifecycle.toml"
 # A title phrase shorter than this is a topic word, not a reference to one title.
@@ -148,6 +149,30 @@ def notes(citations: list[Citation], snapshot: IndexSnapshot) -> list[str]:
                     f"（逐条对照：policybot diff {old.doc_id} {document.doc_id}）。"
                 )
     return found
+
+
+def note_retired(refusal: Answer, question: str, snapshot: IndexSnapshot, retriever: HybridRetriever) -> Answer:
+    """A refusal that says so when a document no longer in use is what covered the question.
+
+    Only when the question's own words that no document in use has are in the old document's clause
+    ("抵扣" of an expired voucher rule): the old document is named, never quoted or cited.
+    """
+    retired = {d.doc_id for d in snapshot.inactive_documents()}
+    if not retired:
+        return refusal
+    hits = retriever.search(question, k=3, documents=retired, include=retired)
+    top = next((h for h in hits if h.chunk.doc_id in retired), None)
+    if top is None:
+        return refusal
+    only_there = [t for t in top.matched_terms if len(t) > 1 and t not in GENERIC_TERMS and t not in snapshot.vocabulary]
+    if not only_there:
+        return refusal
+    document, state = snapshot.document(top.chunk.doc_id), snapshot.states[top.chunk.doc_id]
+    note = (
+        f"已收录的《{document.title}》涉及这个问题，但该文件{state.label}（{state.reason}），不再作为答复依据；"
+        "如需了解它原来的规定，请在问题中写明文件名称。"
+    )
+    return refusal.model_copy(update={"answer": f"{refusal.answer}\n\n{note}"})
 
 
 # --- "正式稿和征求意见稿有什么不同" ------------------------------------------------------------

@@ -131,3 +131,12 @@ def test_a_topic_in_an_old_title_does_not_name_it_but_the_title_does(bot):
     answer = bot.ask("青禾市智能网联汽车道路测试管理办法里保险是怎么规定的？")
     assert sources(answer) == {WITHDRAWN}
     assert "已撤回" in answer.answer and "不是现行规定" in answer.answer
+
+
+def test_a_refusal_says_when_only_a_document_no_longer_in_use_covered_the_question(bot):
+    answer = bot.ask("青禾算力试点券按多少比例抵扣？")
+    assert answer.refused and not answer.citations
+    assert "《青禾市算力券试点实施细则（测试样例）》涉及这个问题，但该文件已失效" in answer.answer
+    assert "30%" not in answer.answer  # named, never quoted
+    unrelated = bot.ask("如何办理护照？")
+    assert unrelated.refused and "测试样例）》涉及这个问题" not in unrelated.answer
