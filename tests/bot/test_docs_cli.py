@@ -76,7 +76,9 @@ def test_remove_asks_first(home):
     assert WRONG.name not in {c["source"] for c in answer["citations"]}
 
 
-def test_withdraw_then_restore(home):
+def test_expire_withdraw_then_restore(home):
+    policybot(home, "docs", "status", WANGLIAN.name, "expired")
+    assert listed(home)[WANGLIAN.name]["status"] == "expired"
     policybot(home, "docs", "status", WANGLIAN.name, "withdrawn")
     assert listed(home)[WANGLIAN.name]["status"] == "withdrawn"
     answer = json.loads(policybot(home, "ask", "智能网联汽车道路测试要买多少保险？", "--json").stdout)
@@ -113,7 +115,8 @@ def test_diff_of_files_and_of_ids(home):
 def test_the_audit_log_names_the_cli_user(home):
     entries = json.loads(policybot(home, "docs", "log", "--json").stdout)
     actions = [(e["action"], e["source"]) for e in entries]
-    for expected in [("added", DRAFT.name), ("superseded", DRAFT.name), ("removed", WRONG.name), ("withdrawn", WANGLIAN.name)]:
+    for expected in [("added", DRAFT.name), ("superseded", DRAFT.name), ("removed", WRONG.name), ("expired", WANGLIAN.name),
+                     ("withdrawn", WANGLIAN.name)]:
         assert expected in actions
     assert all(e["actor"].startswith("cli") for e in entries)
     assert (home / "audit.jsonl").is_file()

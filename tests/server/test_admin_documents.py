@@ -81,6 +81,8 @@ def test_upload_a_final_that_supersedes_its_draft_then_compare(admin, lifecycle_
 def test_withdraw_and_remove(admin, lifecycle_bot, json_error):
     with admin.client() as client:
         rows = documents(client)
+        expired = client.post(f"/api/admin/documents/{rows[WANGLIAN]['id']}/status", json={"status": "已失效"}, headers=AUTH)
+        assert expired.status_code == 200 and expired.json()["status"] == "expired"
         withdrawn = client.post(f"/api/admin/documents/{rows[WANGLIAN]['id']}/status", json={"status": "withdrawn"}, headers=AUTH)
         assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
         json_error(client.post(f"/api/admin/documents/{rows[WANGLIAN]['id']}/status", json={"status": "gone"}, headers=AUTH),
@@ -102,7 +104,7 @@ def test_a_changed_file_with_the_same_name_replaces_the_document(admin):
         row = documents(client)[WANGLIAN]
         assert row["status"] == "withdrawn"  # what the admin decided survives a new version of the file
         shown = client.get(f"/api/admin/documents/{row['id']}", headers=AUTH).json()
-        assert [e["action"] for e in shown["history"]] == ["added", "withdrawn", "replaced"]
+        assert [e["action"] for e in shown["history"]] == ["added", "expired", "withdrawn", "replaced"]
 
 
 def test_the_audit_log_names_the_token_by_fingerprint_only(admin):
@@ -111,7 +113,8 @@ def test_the_audit_log_names_the_token_by_fingerprint_only(admin):
     body = response.json()
     assert TOKEN not in response.text
     actions = {(e["action"], e["source"]) for e in body["entries"] if e["actor"] == token_actor(TOKEN)}
-    assert {("added", FINAL), ("superseded", DRAFT), ("withdrawn", WANGLIAN), ("removed", WRONG), ("replaced", WANGLIAN)} <= actions
+    assert {("added", FINAL), ("superseded", DRAFT), ("withdrawn", WANGLIAN), ("removed", WRONG), ("replaced", WANGLIAN),
+            ("expired", WANGLIAN)} <= actions
     assert body["location"].endswith("audit.jsonl")
 
 
