@@ -104,9 +104,8 @@ class DocumentLibrary:
 
     # --- reading -----------------------------------------------------------------------
     def _view(self) -> tuple[list[Document], dict[str, LifecycleRecord], dict[str, DocumentState]]:
-        documents = self.store.documents()
-        records = self.store.lifecycle_records()
-        return documents, records, document_states(documents, records, self.today())
+        view = self.store.read_view(with_chunks=False)
+        return view.documents, view.records, document_states(view.documents, view.records, self.today())
 
     def today(self) -> date:
         return self.retriever.today()

@@ -249,16 +249,17 @@ class ClauseStore:
         return view.version, view.documents, view.chunks
 
     @_reading
-    def read_view(self, attempts: int = 5) -> IndexView:
+    def read_view(self, attempts: int = 5, with_chunks: bool = True) -> IndexView:
         """The whole index as one version: a writer that switched versions during the read makes it read again.
 
         Chunks a removal or a replacement deletes after its switch would otherwise be missing from
         a read that began before it: a reader must see the old set or the new one, never half.
+        ``with_chunks=False`` reads the documents and their records only (one read, so they agree).
         """
         for _ in range(attempts):
             records = self.docs.get(include=["metadatas"])
             metas = records["metadatas"] or []
-            live = sorted({cid for m in metas for cid in json.loads(m["chunk_ids"])})
+            live = sorted({cid for m in metas for cid in json.loads(m["chunk_ids"])}) if with_chunks else []
             found = self.chunks.get(ids=live, include=["documents", "metadatas"]) if live else None
             if found is None or len(found["ids"]) == len(live):
                 break
