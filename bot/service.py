@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from bot.answerer import ExtractiveAnswerer
 from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
+from bot.library import DocumentLibrary
 from bot.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
 from bot.models import Answer, Turn
@@ -70,6 +72,8 @@ class PolicyBot:
         self.retriever = HybridRetriever(self.store, settings)
         self.answerer = ExtractiveAnswerer(self.retriever, settings)
         self.chunker = ClauseChunker(settings.max_chunk_chars)
+        self.library = DocumentLibrary(self.store, self.retriever, settings)  # list, remove, status, diff, audit
+        self.write_lock = threading.Lock()  # one change of the document set at a time within this process
         # Generated answers when a model is configured (or given); extractive ones otherwise.
         self.llm: LLMAnswerer | None = None
         if chat_model is not None or llm_configured(settings):
@@ -78,22 +82,35 @@ class PolicyBot:
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(
-        self, paths: list[Path], progress: Callable[[int, int, Path, str], None] | None = None
+        self,
+        paths: list[Path],
+        progress: Callable[[int, int, Path, str], None] | None = None,
+        *,
+        actor: str = "local",
+        supersedes: list[str] | None = None,
     ) -> IngestReport:
         """Parse each file and write the documents in batches; a refused file leaves the index as it was.
 
         Each document is atomic (see ``ClauseStore.upsert_documents``); batching lets one write carry
         several documents, which at a thousand documents halved the time spent outside embedding.
+        ``supersedes``: ids of documents the (one) new file replaces; ``actor`` is who the audit log names.
         """
         started = time.perf_counter()
         files = expand_paths(paths)
+        superseded = self.library.check_supersedes(supersedes)
+        if superseded and len(files) != 1:
+            raise PolicyBotError(f"--supersedes needs exactly one file to ingest, got {len(files)}")
+        before = self.library.states()
         results, failures = [], []
         batch: list[tuple[int, Path, Document, list]] = []
 
         def write_batch() -> None:
             if not batch:
                 return
-            written = self.store.upsert_documents([(document, chunks) for _, _, document, chunks in batch])
+            written = self.store.upsert_documents(
+                [(document, chunks) for _, _, document, chunks in batch],
+                {document.doc_id: superseded for _, _, document, _ in batch} if superseded else None,
+            )
             for (number, path, document, _), result in zip(batch, written):
                 results.append(result)
                 if progress:
@@ -120,13 +137,14 @@ class PolicyBot:
                 write_batch()
         write_batch()
         if results:
+            self.library.record_ingest(results, before, actor)
             self.retriever.refresh()  # what this process just added is citable at once
         return IngestReport(results, failures, time.perf_counter() - started)
 
     def ingest_bundled_if_empty(self) -> IngestReport | None:
         if self.stats()["documents"] > 0:
             return None
-        return self.ingest([self.settings.corpus_dir])
+        return self.ingest([self.settings.corpus_dir], actor="policybot (bundled corpus)")
 
     # --- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | list[dict] | None = None) -> Answer:

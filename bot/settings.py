@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface the server binds.")
     admin_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token for POST /api/admin/ingest. Unset: the admin route is off (404).",
+        description="Bearer token for the admin routes (/api/admin/*) and the /admin page. Unset: they are off (404).",
     )
     browser_secret: SecretStr | None = Field(
         default=None,
