@@ -4,6 +4,7 @@
 ``/api/*``       HTTP API (ask, search, clauses, agencies, health, feedback, admin ingest); ``/openapi.json``
 ``/v1/*``        OpenAI-compatible chat completions and models
 ``/embed.js``    the portal widget, which opens ``/embed`` in an iframe
+``/admin``       the document list for admins (behind POLICYBOT_ADMIN_TOKEN; server/admin.py)
 
 Run with ``policybot serve`` or ``python app.py``; host and port come from ``POLICYBOT_HOST`` /
 ``POLICYBOT_PORT``.
@@ -43,14 +44,16 @@ from bot.models import Answer, Citation  # noqa: E402
 from bot.service import PolicyBot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from server import catalog  # noqa: E402
+from server.admin import build_admin_router  # noqa: E402
 from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa: E402
 from server.embed import build_embed_router, install_origin_policy  # noqa: E402
 from server.errors import install_error_handlers  # noqa: E402
 from server.feedback import FeedbackStore, feedback_path  # noqa: E402
-from server.limits import DeclaredBodyLimit, RateLimiter, RateLimitMiddleware  # noqa: E402
+from server.limits import DeclaredBodyLimit, RateLimitMiddleware, rate_limiter  # noqa: E402
 from server.openai_compat import build_openai_router  # noqa: E402
 from server.runner import bind, serve  # noqa: E402
 from server.schemas import AgencyOut, DocumentOut  # noqa: E402
+from vectorstore.lock import IndexLock  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -682,7 +685,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         max_body_size=settings.max_body_kb * 1024,
     )
     install_error_handlers(server)
-    api_routers = [build_api_router(bot, settings, feedback), build_openai_router(bot)]
+    api_routers = [build_api_router(bot, settings, feedback), build_openai_router(bot), build_admin_router(bot, settings)]
     for router in [*api_routers, build_embed_router(settings)]:
         server.include_router(router)
 
@@ -700,9 +703,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         raise HTTPException(404, f"no such endpoint: {request.url.path} (see /openapi.json)")
 
     if settings.rate_limit_per_minute:
-        server.add_middleware(
-            RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        )
+        server.add_middleware(RateLimitMiddleware, limiter=rate_limiter(settings))
     install_origin_policy(server, settings)
 
     demo = build_app(bot, feedback, browser_secret(settings))
@@ -738,6 +739,22 @@ def main() -> int:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ()))
         return _fail(f"invalid setting POLICYBOT_{field.upper()}: {first.get('msg', exc)}")
+    # One writer: the server holds the embedded index's writer lock for its whole life, so a CLI
+    # ingest/remove on the same POLICYBOT_HOME stops and points at the admin API (no-op with a Chroma server).
+    writer_lock = IndexLock(settings, "policybot serve")
+    try:
+        writer_lock.acquire()
+    except PolicyBotError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"POLICYBOT_HOME is not writable at {settings.home} ({exc.strerror or exc}); point POLICYBOT_HOME at a writable folder")
+    try:
+        return _serve(settings)
+    finally:
+        writer_lock.release()
+
+
+def _serve(settings: Settings) -> int:
     try:
         bot = PolicyBot(settings)
         if bot.stats()["documents"] == 0:

@@ -6,6 +6,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from bot import lifecycle  # issue 12: versions of documents (superseded, withdrawn, expired)
 from bot.agencies import ALIASES, find_agencies
 from bot.eligibility import chat_eligibility, compose_answer
 from bot.errors import InvalidQuestion
@@ -42,6 +43,7 @@ class Retrieval:
     hits: list[ScoredChunk]
     refusal: Answer | None = None
     asker_said: str = ""  # everything the user said in this conversation, for facts about the asker
+    named: frozenset[str] = frozenset()  # lifecycle: documents no longer in use that the question names
 
 
 class ExtractiveAnswerer:
@@ -57,7 +59,13 @@ class ExtractiveAnswerer:
     @property
     def plan(self) -> PlanIndex:
         """The structured view of the same index snapshot retrieval uses (rebuilt when it changes)."""
+        return self.plan_for()
+
+    def plan_for(self, named: frozenset[str] = frozenset()) -> PlanIndex:
+        """The plan of the documents in use, plus the ``named`` ones no longer in use (lifecycle)."""
         snap = self.retriever.snapshot()
+        if named:
+            return PlanIndex.from_documents(snap.documents_with(named))
         cached = self._plan_cache  # one (version, plan) pair, swapped whole: threads never see a mix
         if cached is None or cached[0] != snap.version:
             cached = (snap.version, PlanIndex.from_documents(snap.documents))
@@ -76,22 +84,36 @@ class ExtractiveAnswerer:
         plan = self.plan
         decision = route(question, known_agencies=find_agencies(question, plan.agencies, plan.jurisdictions()), covered_places=plan.jurisdictions())
         query = self._contextual_query(question, history)
+        # --- lifecycle hook (bot/lifecycle.py): old versions the question names may answer it, nothing
+        # else that is no longer in use; a comparison of two versions is answered whole.
+        snap = self.retriever.snapshot()
+        named = lifecycle.named_documents(query, snap)
+        plan = self.plan_for(named)
+        if named and decision.name == "deadlines_contacts" and not any(plan.documents[d].notice for d in named):
+            decision = Route("general")  # "那份征求意见稿…" asks what the named draft says, not about a consultation
+        looked_up = lifecycle.without_version_words(query) if named else query  # what to find in the named documents
         if not plan.documents:
             return Retrieval(question, query, decision, [], self._refuse(question, Route("refuse", refusal="off_topic")))
         if decision.name == "refuse":
             return Retrieval(question, query, decision, [], self._refuse(question, decision))
+        comparison = lifecycle.comparison_answer(query, snap)
+        if comparison is not None:  # the answer that ends the question, like a refusal: no model rewrites a diff
+            comparison.question = question
+            return Retrieval(question, query, Route("compare"), [], comparison)
+        # --- end of lifecycle hook
         places = [p for p in plan.jurisdictions() if re.sub(r"(省|市|自治区|县|区)$", "", p) in query]
         if not places and means_province(query):
             places = [p for p in plan.jurisdictions() if jurisdiction_level(p) == 0]
-        referred, about = referenced_documents(query, list(plan.documents.values()))
+        referred, about = referenced_documents(looked_up, list(plan.documents.values()))
         hits = _notice_not_first_for_another_subject(
-            self.retriever.search(about, k=self.settings.top_k, places=places, documents=referred)
+            self.retriever.search(about, k=self.settings.top_k, places=places, documents=referred | named, include=named)
         )
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         checked_elsewhere = decision.name in ("reverse_agency", "eligibility")
-        if not checked_elsewhere and (not hits or not self._relevant(query, hits)):
-            return Retrieval(question, query, decision, hits, self._refuse(question, Route("refuse", refusal="off_topic")))
-        return Retrieval(question, query, decision, hits, None, said)
+        if not checked_elsewhere and (not hits or not self._relevant(looked_up, hits)):
+            refusal = self._refuse(question, Route("refuse", refusal="off_topic"))
+            return Retrieval(question, query, decision, hits, lifecycle.note_retired(refusal, looked_up, snap, self.retriever))
+        return Retrieval(question, query, decision, hits, None, said, named)
 
     def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
         started = time.perf_counter()
@@ -111,7 +133,7 @@ class ExtractiveAnswerer:
     def compose(self, retrieval: Retrieval) -> Answer:
         """The extractive answer for a question that ``retrieve`` did not refuse."""
         question, query, decision, hits = retrieval.question, retrieval.query, retrieval.route, retrieval.hits
-        plan = self.plan
+        plan = self.plan_for(retrieval.named)
         if decision.name == "eligibility":
             answer = self._eligibility(question, retrieval.asker_said, plan)
             if answer:
@@ -426,7 +448,7 @@ class ExtractiveAnswerer:
                 notes.append(
                     templates["effective"].format(title=document.title, effective_date=document.effective_date, expiry=expiry)
                 )
-        return notes
+        return notes + lifecycle.notes(citations, self.retriever.snapshot())  # superseded / earlier draft differs
 
     def _finish(self, question: str, body: str, citations: list[Citation], plan: PlanIndex, route_name: str) -> Answer:
         notes = self.status_notes(citations)

@@ -245,7 +245,7 @@ def test_server_serves_chat_page_api_and_widget(bot, tmp_path):
             assert theme_css.status_code == 200
             assert "fonts.googleapis.com" not in theme_css.text
             assert "system-ui" in theme_css.text
-            assert client.get("/api/health").json() == {"status": "ok", **bot.stats()}
+            assert client.get("/api/health").json().items() >= {"status": "ok", **bot.stats()}.items()
             assert client.get("/embed.js").status_code == 200
             assert "/api/ask" in client.get("/openapi.json").json()["paths"]
 
