@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export POLICYBOT_PORT ?= 7860
 
-.PHONY: install run test browser-deps eval bench lock clean
+.PHONY: install run test browser-deps redis-deps eval bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,12 @@ run: install
 	$(BIN)/policybot serve
 
 ## The whole test suite (starts its own Chroma server on loopback; drives Debian's chromium).
-test: install browser-deps
+test: install browser-deps redis-deps
 	$(BIN)/python -m pytest -q
+
+# The shared rate limit's tests start Debian's redis-server on loopback.
+redis-deps:
+	@command -v redis-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
 
 # The browser tests run /usr/bin/chromium; a CJK font makes their screenshots legible. CI runs as root.
 browser-deps:

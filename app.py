@@ -4,6 +4,7 @@
 ``/api/*``       HTTP API (ask, search, clauses, agencies, health, feedback, admin ingest); ``/openapi.json``
 ``/v1/*``        OpenAI-compatible chat completions and models
 ``/embed.js``    the portal widget, which opens ``/embed`` in an iframe
+``/admin``       the document list for admins (behind POLICYBOT_ADMIN_TOKEN; server/admin.py)
 
 Run with ``policybot serve`` or ``python app.py``; host and port come from ``POLICYBOT_HOST`` /
 ``POLICYBOT_PORT``.
@@ -43,14 +44,16 @@ from bot.models import Answer, Citation  # noqa: E402
 from bot.service import PolicyBot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from server import catalog  # noqa: E402
+from server.admin import build_admin_router  # noqa: E402
 from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa: E402
 from server.embed import build_embed_router, install_origin_policy  # noqa: E402
 from server.errors import install_error_handlers  # noqa: E402
 from server.feedback import FeedbackStore, feedback_path  # noqa: E402
-from server.limits import DeclaredBodyLimit, RateLimiter, RateLimitMiddleware  # noqa: E402
+from server.limits import DeclaredBodyLimit, RateLimitMiddleware, rate_limiter  # noqa: E402
 from server.openai_compat import build_openai_router  # noqa: E402
 from server.runner import bind, serve  # noqa: E402
 from server.schemas import AgencyOut, DocumentOut  # noqa: E402
+from vectorstore.lock import IndexLock  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +276,7 @@ def render_agency(agency: AgencyOut, clause_texts: dict[str, str]) -> str:
     )
 
 
-VERDICT_LABELS = {"eligible": "✅ 符合文件列出的条件", "not_eligible": "❌ 不符合", "undetermined": "❓ 尚不能确定"}
+VERDICT_LABELS = {"eligible": "符合", "not_eligible": "不符合", "undetermined": "尚不能确定"}
 APPLICANT_CHOICES = [("企业", "enterprise"), ("高校", "university"), ("科研院所", "institute"), ("个人", "individual")]
 
 
@@ -282,37 +285,85 @@ def _evidence_html(evidence) -> str:
 
 
 def render_eligibility(result) -> str:
-    """Each measure's verdict with the conditions it rests on, quoted from their clauses."""
+    """Each measure's verdict with its reason and the deciding clause in view (no click, no emoji); the
+    documents that set no condition are said once each, not as a column of 尚不能确定."""
     if not result.verdicts:
         return "<p>已收录的文件中没有找到支持措施。</p>"
     items = []
-    for verdict in result.verdicts:
+    for verdict in result.concrete:
         scope = f"（适用于{html.escape(verdict.jurisdiction)}）" if verdict.jurisdiction else ""
-        rows = [f"<li>不满足：{html.escape(c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.failed]
-        rows += [f"<li>需要确认：{html.escape(c.follow_up or c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.missing]
-        rows += [f"<li>满足：{html.escape(c.requirement)}</li>" for c in verdict.met]
-        if verdict.benefit_explanation:
-            rows.insert(0, f"<li>支持标准：{html.escape(verdict.benefit_explanation)}"
-                           + "".join(_evidence_html(e) for e in verdict.benefit_evidence) + "</li>")
-        if verdict.note:
-            rows.append(f"<li>{html.escape(verdict.note)}</li>")
+        rows = []
+        if verdict.deciding:
+            rows.append(f'<li class="pb-el-deciding">依据条款{_evidence_html(verdict.deciding)}</li>')
+        if verdict.benefit_steps:
+            shown = [verdict.deciding]
+            parts = []
+            for step in verdict.benefit_steps:  # each number with its clause, each clause quoted once
+                cited = step.evidence and step.evidence not in shown
+                parts.append(html.escape(step.text) + (_evidence_html(step.evidence) if cited else ""))
+                shown.append(step.evidence)
+            rows.append('<li class="pb-el-benefit">支持金额：' + "；".join(parts) + "</li>")
+        elif verdict.benefit_explanation:
+            rows.append(f'<li class="pb-el-benefit">支持标准：{html.escape(verdict.benefit_explanation)}</li>')
+        rows += [f"<li>不满足：{html.escape(c.requirement)}{_evidence_html(c.evidence)}</li>" for c in verdict.failed[1:]]
+        rows += [f"<li>需要确认：{html.escape(c.follow_up or c.requirement)}{_evidence_html(c.evidence)}</li>"
+                 for c in verdict.missing[1:]]
+        if verdict.met:
+            rows.append(f"<li>已满足：{html.escape('；'.join(c.requirement for c in verdict.met))}</li>")
         items.append(
-            f"<li><details><summary><strong>{_escape_text(verdict.measure)}</strong> — {VERDICT_LABELS[verdict.verdict]}"
-            f"<br><small>{html.escape(_doc_title(verdict.doc_title))}{scope}</small></summary><ul>{''.join(rows)}</ul></details></li>"
+            f'<li class="pb-el-verdict pb-el-{verdict.verdict}"><strong>{_escape_text(verdict.measure)}</strong>：'
+            f'<strong class="pb-el-label">{VERDICT_LABELS[verdict.verdict]}</strong>——{html.escape(verdict.reason)}'
+            f"<br><small>{html.escape(_doc_title(verdict.doc_title))}{scope}</small><ul>{''.join(rows)}</ul></li>"
         )
-    return f'<div class="pb-browser"><ol>{"".join(items)}</ol></div>'
+    notes = [
+        f'<p class="pb-el-unconditioned">{html.escape(_doc_title(entry.doc_title))}提到的'
+        f"{html.escape('、'.join(entry.measures))}：{html.escape(entry.note)}"
+        + "".join(_evidence_html(e) for e in entry.evidence[:2]) + "</p>"
+        for entry in result.unconditioned
+    ]
+    listing = f'<ol>{"".join(items)}</ol>' if items else ""
+    return f'<div class="pb-browser pb-eligibility">{listing}{"".join(notes)}</div>'
 
 
-def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: float | None,
-                      employees: float | None, industry: str, spend_wan: float | None) -> str:
+# Yes/no facts the form can confirm; left unticked they stay unknown (and are asked), never "no".
+CONFIRMABLE_FACTS = [
+    ("具有独立法人资格", "legal_person"), ("信用记录良好", "good_credit"), ("服务商在主管部门目录内", "provider_listed"),
+    ("所购服务属于文件规定的范围", "service_in_scope"), ("未向关联方购买", "related_party_purchase"),
+    ("未获其他财政资金支持", "other_public_funding"),
+]
+
+
+def _form_number(value: str | float | None, label: str) -> float | None:
+    """A number field's value; empty is "not given" (never 0, which would fail every revenue floor)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(str(value).strip().replace(",", "").replace("，", ""))
+    except ValueError:
+        raise PolicyBotError(f"{label} must be a number, got {value!r}", zh=f"“{label}”请填写数字。") from None
+
+
+def check_eligibility(bot: PolicyBot, applicant: str | None, region: str, revenue_wan: str | float | None,
+                      employees: str | float | None, industry: str, spend_wan: str | float | None, tier: str = "",
+                      confirmed: list[str] | None = None) -> str:
     """The form's handler: a profile from the fields that were filled, then every measure's verdict."""
+    try:
+        revenue_wan = _form_number(revenue_wan, "上一年度营业收入")
+        employees = _form_number(employees, "从业人员")
+        spend_wan = _form_number(spend_wan, "相关支出")
+    except PolicyBotError as exc:
+        return render_error(exc.for_people())
+    ticked = set(confirmed or [])
+    facts = {field: field not in ("related_party_purchase", "other_public_funding") for _, field in CONFIRMABLE_FACTS if field in ticked}
     profile = {
+        **facts,
         "type": applicant or None,
         "region": region.strip() or None,
         "annual_revenue_cny": revenue_wan * 10_000 if revenue_wan is not None else None,
         "employees": int(employees) if employees is not None else None,
         "industry": industry.strip() or None,
         "spend_cny": spend_wan * 10_000 if spend_wan is not None else None,
+        "tier": (tier or "").strip() or None,
     }
     try:
         return render_eligibility(bot.eligibility({k: v for k, v in profile.items() if v is not None}))
@@ -561,15 +612,18 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                     applicant = gr.Dropdown(label="申请主体", choices=APPLICANT_CHOICES, value="enterprise", elem_id="pb-el-type")
                     region = gr.Textbox(label="注册地（如 杭州市）", elem_id="pb-el-region")
                     industry = gr.Textbox(label="行业（如 人工智能）", elem_id="pb-el-industry")
+                # Text boxes, not gr.Number: an untouched gr.Number submits 0, which would fail every revenue floor.
                 with gr.Row():
-                    revenue = gr.Number(label="上一年度营业收入（万元）", minimum=0, elem_id="pb-el-revenue")
-                    employees = gr.Number(label="从业人员（人）", minimum=0, precision=0, elem_id="pb-el-employees")
-                    spend = gr.Number(label="相关支出（万元，用于估算支持金额）", minimum=0, elem_id="pb-el-spend")
+                    revenue = gr.Textbox(label="上一年度营业收入（万元）", placeholder="不填表示不确定", elem_id="pb-el-revenue")
+                    employees = gr.Textbox(label="从业人员（人）", placeholder="不填表示不确定", elem_id="pb-el-employees")
+                    spend = gr.Textbox(label="相关支出（万元，用于估算支持金额）", placeholder="不填则不估算金额", elem_id="pb-el-spend")
+                    tier = gr.Textbox(label="类别（分档时填写，如 智能算力、A类人才）", elem_id="pb-el-tier")
+                confirmed = gr.CheckboxGroup(label="已确认的情况（不勾选表示不确定）", choices=CONFIRMABLE_FACTS, elem_id="pb-el-facts")
                 check = gr.Button("查看可申请的支持措施", variant="primary", elem_id="pb-el-check")
                 eligibility_view = gr.Markdown(sanitize_html=True, elem_id="pb-el-view")
                 check.click(
                     partial(check_eligibility, bot),
-                    inputs=[applicant, region, revenue, employees, industry, spend],
+                    inputs=[applicant, region, revenue, employees, industry, spend, tier, confirmed],
                     outputs=eligibility_view,
                     api_visibility="private",
                 )
@@ -631,7 +685,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         max_body_size=settings.max_body_kb * 1024,
     )
     install_error_handlers(server)
-    api_routers = [build_api_router(bot, settings, feedback), build_openai_router(bot)]
+    api_routers = [build_api_router(bot, settings, feedback), build_openai_router(bot), build_admin_router(bot, settings)]
     for router in [*api_routers, build_embed_router(settings)]:
         server.include_router(router)
 
@@ -649,9 +703,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         raise HTTPException(404, f"no such endpoint: {request.url.path} (see /openapi.json)")
 
     if settings.rate_limit_per_minute:
-        server.add_middleware(
-            RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        )
+        server.add_middleware(RateLimitMiddleware, limiter=rate_limiter(settings))
     install_origin_policy(server, settings)
 
     demo = build_app(bot, feedback, browser_secret(settings))
@@ -687,6 +739,22 @@ def main() -> int:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ()))
         return _fail(f"invalid setting POLICYBOT_{field.upper()}: {first.get('msg', exc)}")
+    # One writer: the server holds the embedded index's writer lock for its whole life, so a CLI
+    # ingest/remove on the same POLICYBOT_HOME stops and points at the admin API (no-op with a Chroma server).
+    writer_lock = IndexLock(settings, "policybot serve")
+    try:
+        writer_lock.acquire()
+    except PolicyBotError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"POLICYBOT_HOME is not writable at {settings.home} ({exc.strerror or exc}); point POLICYBOT_HOME at a writable folder")
+    try:
+        return _serve(settings)
+    finally:
+        writer_lock.release()
+
+
+def _serve(settings: Settings) -> int:
     try:
         bot = PolicyBot(settings)
         if bot.stats()["documents"] == 0:

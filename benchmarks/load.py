@@ -5,7 +5,7 @@
 
 Without --url the server runs in a fresh POLICYBOT_HOME (it ingests the bundled corpus on start)
 with the per-client rate limit off: every simulated client shares the one loopback address, so
-the limit would otherwise measure itself. Questions come from tests/eval/questions.jsonl, cycled.
+the limit would otherwise measure itself; and with the answer cache off (``--cache`` keeps it). Questions come from tests/eval/questions.jsonl, cycled.
 Reports errors, p50/p95/max latency and throughput per endpoint, and the server's resident
 memory (psutil) after the run. Bounded: a fixed number of questions and a deadline per phase.
 """
@@ -34,6 +34,7 @@ import psutil
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO_ROOT / "tests" / "eval" / "questions.jsonl"
 START_TIMEOUT = 180.0
+NO_CACHE = {"POLICYBOT_CACHE_ENTRIES": "0", "POLICYBOT_CACHE_QUERY_VECTORS": "0"}
 
 
 @dataclass
@@ -88,7 +89,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(home: Path, port: int, log_path: Path, settings: dict[str, str] | None = None) -> subprocess.Popen:
+    """``policybot serve`` on loopback with the rate limit off, plus ``settings`` (POLICYBOT_* variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
     env.update(
         POLICYBOT_HOME=str(home),
@@ -96,6 +98,7 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
         POLICYBOT_PORT=str(port),
         POLICYBOT_RATE_LIMIT_PER_MINUTE="0",
         PYTHONPATH=str(REPO_ROOT),
+        **(settings or {}),
     )
     with open(log_path, "wb") as log:
         return subprocess.Popen(
@@ -134,7 +137,11 @@ def valid(endpoint: str, body: dict) -> bool:
     return bool(body.get("choices")) and "citations" in body
 
 
-async def run_phase(url: str, endpoint: str, questions: list[str], clients: int, deadline_s: float) -> Phase:
+async def run_phase(
+    url: str, endpoint: str, questions: list[str], clients: int, deadline_s: float, own_connections: bool = False
+) -> Phase:
+    """``questions`` in order through ``clients`` concurrent clients; ``own_connections`` gives each its own
+    HTTP client and connection (like separate users) instead of one shared pool."""
     phase = Phase(endpoint)
     queue: asyncio.Queue[str] = asyncio.Queue()
     for question in questions:
@@ -160,10 +167,16 @@ async def run_phase(url: str, endpoint: str, questions: list[str], clients: int,
             except httpx.HTTPError as exc:
                 phase.errors[type(exc).__name__] += 1
 
+    async def own_client_loop() -> None:
+        single = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=single, trust_env=False) as client:
+            await client_loop(client)
+
     cpu_started = time.process_time()
     async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits, trust_env=False) as client:
         started = time.perf_counter()
-        tasks = [asyncio.create_task(client_loop(client)) for _ in range(clients)]
+        loops = [own_client_loop() if own_connections else client_loop(client) for _ in range(clients)]
+        tasks = [asyncio.create_task(loop) for loop in loops]
         done, pending = await asyncio.wait(tasks, timeout=deadline_s)
         for task in pending:
             task.cancel()
@@ -210,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=400)
     parser.add_argument("--deadline", type=float, default=300.0, help="seconds allowed per endpoint")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--cache", action="store_true",
+        help="keep the answer and query-embedding caches on (off by default: the questions repeat, and this "
+        "measures what answering costs; benchmarks/workload.py measures the cache)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 200 or not 1 <= args.questions <= 10_000:
         parser.error("--clients must be 1..200 and --questions 1..10000")
@@ -227,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log_path = Path(home.name) / "server.log"
-        process = start_server(Path(home.name), port, log_path)
+        process = start_server(Path(home.name), port, log_path, None if args.cache else NO_CACHE)
         print(f"load: starting policybot serve on {url} (fresh index, rate limit off) …", file=sys.stderr)
         health = wait_until_healthy(url, process, log_path)
         pid = process.pid

@@ -37,7 +37,7 @@ _ENGLISH = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NATIONAL_WORDS = re.compile(r"国家(层面|级|的)?|全国|国务院|中央|部委|工信部|工业和信息化部|national|state council", re.I)
 # "我们公司去年营收3亿元，可以申请算力券吗?": the asker describes itself and asks what it can get.
-_DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职工|社保|参保|分公司|关联方|失信|注册在|注册地|花了|支出|\d+\s*(人|名员工)")
+_DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职工|社保|参保|分公司|关联方|失信|注册在|注册地|花了|支出|总投资|利息|\d+\s*(人|名员工|岁|周岁)")
 # The asker speaks of itself ("我们公司", "本企业") or states its figures ("营收3亿元", "150人").
 _FIRST_PERSON = re.compile(r"我|咱|本(公司|企业|单位)|\d")
 _ASKS_IF_ELIGIBLE = re.compile(r"(能|可以|可否|能否|能不能|是否|够|符合).{0,12}(申请|享受|拿|获得|申报|条件|资格)|能拿多少|补多少|能补")

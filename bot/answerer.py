@@ -9,12 +9,13 @@ import re
 import time
 from dataclasses import dataclass
 
+from bot import lifecycle  # issue 12: versions of documents (superseded, withdrawn, expired)
 from bot.abstain import coverage
 from bot.agencies import ALIASES
 from bot.analysis import Analysis, analyse, clean_question, is_english
 from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, section_overview, stated_fact
 from bot.compose import citation as _citation
-from bot.eligibility import check_profile, describe_profile, plan_evidence, profile_from_text
+from bot.eligibility import chat_eligibility, compose_answer
 from bot.evidence import select
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
@@ -42,6 +43,7 @@ class Retrieval:
     hits: list[ScoredChunk]
     refusal: Answer | None = None
     asker_said: str = ""  # everything the user said in this conversation, for facts about the asker
+    named: frozenset[str] = frozenset()  # lifecycle: documents no longer in use that the question names
 
     @property
     def route(self) -> str:
@@ -60,6 +62,12 @@ class ExtractiveAnswerer:
     @property
     def plan(self) -> PlanIndex:
         """The structured view of the same index version retrieval uses (rebuilt when it changes)."""
+        return self.plan_for()
+
+    def plan_for(self, named: frozenset[str] = frozenset()) -> PlanIndex:
+        """The plan of the documents in use, plus the ``named`` ones no longer in use (lifecycle)."""
+        if named:
+            return PlanIndex.from_documents(self.retriever.snapshot().documents_with(named))
         version, documents = self.retriever.indexed_documents()
         cached = self._plan_cache  # one (version, plan) pair, swapped whole: threads never see a mix
         if cached is None or cached[0] != version:
@@ -76,7 +84,12 @@ class ExtractiveAnswerer:
         """
         question = clean_question(question, self.settings.max_question_chars)
         history = history or []
-        plan = self.plan
+        # Lifecycle (bot/lifecycle.py): old versions the question names may answer it, nothing else that is
+        # no longer in use; a comparison of two versions is answered whole.
+        snap = self.retriever.snapshot()
+        previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+        named = lifecycle.named_documents(" ".join(previous[-1:] + [question]), snap)
+        plan = self.plan_for(named)
         analysis = analyse(question, history, plan)
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         if not plan.documents:
@@ -85,15 +98,22 @@ class ExtractiveAnswerer:
             return Retrieval(question, analysis.query, analysis, [], self.refuse(question, analysis.guard))
         if analysis.outside:
             return Retrieval(question, analysis.query, analysis, [], self.refuse(question, "other_jurisdiction", analysis.outside))
+        comparison = lifecycle.comparison_answer(analysis.query, snap)
+        if comparison is not None:  # the answer that ends the question, like a refusal: no model rewrites a diff
+            comparison.question = question
+            return Retrieval(question, analysis.query, analysis, [], comparison)
+        about = lifecycle.without_version_words(analysis.about) if named else analysis.about
         k = max(self.settings.top_k, 8) if analysis.asks_stated_fact else self.settings.top_k
         hits = self.retriever.search(
-            analysis.about, k=k, places=list(analysis.places), documents=set(analysis.documents) or None
+            about, k=k, places=list(analysis.places), documents=(set(analysis.documents) | named) or None, include=named
         )
         if analysis.asks not in _CHECKED_ELSEWHERE and not (analysis.asks_document_fact and (hits or analysis.documents)):
             own = None if analysis.follow_up else question
-            if not coverage(analysis.query, hits, self.retriever, own_words=own).covered:
-                return Retrieval(question, analysis.query, analysis, hits, self.refuse(question, "off_topic"))
-        return Retrieval(question, analysis.query, analysis, hits, None, said)
+            looked_up = lifecycle.without_version_words(analysis.query) if named else analysis.query
+            if not coverage(looked_up, hits, self.retriever, own_words=own).covered:
+                refusal = lifecycle.note_retired(self.refuse(question, "off_topic"), looked_up, snap, self.retriever)
+                return Retrieval(question, analysis.query, analysis, hits, refusal)
+        return Retrieval(question, analysis.query, analysis, hits, None, said, named)
 
     def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
         started = time.perf_counter()
@@ -105,7 +125,7 @@ class ExtractiveAnswerer:
     # --- stages 3 and 4: evidence and composition ---------------------------------------------------
     def compose(self, retrieval: Retrieval) -> Answer:
         """The extractive answer for a question that ``retrieve`` did not refuse."""
-        analysis, hits, plan = retrieval.analysis, retrieval.hits, self.plan
+        analysis, hits, plan = retrieval.analysis, retrieval.hits, self.plan_for(retrieval.named)
         question = retrieval.question
         asks = analysis.asks
         if asks == "eligibility":
@@ -118,7 +138,7 @@ class ExtractiveAnswerer:
                 return answer
         if asks in _CHECKED_ELSEWHERE and not (hits and coverage(analysis.query, hits, self.retriever).covered):
             return self.refuse(question, "off_topic")
-        if asks in _MAY_BE_CONSULTATION:
+        if asks in _MAY_BE_CONSULTATION and not (retrieval.named and not any(plan.documents[d].notice for d in retrieval.named if d in plan.documents)):
             answer = self._notice(question, _pointed_at(analysis, hits, plan), plan)
             if answer:
                 return answer
@@ -187,20 +207,9 @@ class ExtractiveAnswerer:
 
     def _eligibility(self, question: str, asker_said: str, plan: PlanIndex) -> Answer | None:
         """Verdicts for the measures the question names (or all that set conditions), each condition cited."""
-        measures = [m for d in plan.documents.values() for m in d.measures]
-        # "算力券" or just "算力" ("买算力花了500万元") names the measure.
-        named = sorted(
-            {m.name for m in measures if m.name in question or (len(m.name) == 3 and m.name[:2] in question)},
-            key=len,
-            reverse=True,
-        )
-        if not named and not any(m.conditions for m in measures):
-            return None
         places = sorted(plan.jurisdictions()) + [p for cities in WITHIN.values() for p in cities] + PROVINCES
-        profile = profile_from_text(asker_said, places)
-        result = check_profile(list(plan.documents.values()), profile, named or None)
-        verdicts = result.verdicts if named else [v for v in result.verdicts if v.failed or v.met or v.missing]
-        if not verdicts:
+        chat = chat_eligibility(question, asker_said, list(plan.documents.values()), places)
+        if chat is None:
             return None
         citations: list[Citation] = []
 
@@ -215,30 +224,13 @@ class ExtractiveAnswerer:
             citations.append(_citation(document, clause, evidence.quote))
             return f" [{len(citations)}]"
 
-        facts = describe_profile(profile)
-        lines = [f"按您提供的情况（{facts or '尚未提供具体情况'}），逐项对照已收录文件中的条件："]
-        for verdict in verdicts[:6]:
-            label = {"eligible": "✅ 符合文件列出的条件", "not_eligible": "❌ 不符合", "undetermined": "❓ 尚不能确定"}[verdict.verdict]
-            scope = f"，适用于{verdict.jurisdiction}" if verdict.jurisdiction else ""
-            lines.append(f"\n**{verdict.measure}**（《{verdict.doc_title}》{scope}）：{label}")
-            if verdict.benefit_explanation:
-                refs = "".join(cite(e) for e in verdict.benefit_evidence)
-                lines.append(f"- 支持标准：{verdict.benefit_explanation}{refs}")
-            for check in verdict.failed:
-                lines.append(f"- 不满足：{check.requirement}{cite(check.evidence)}")
-            for check in verdict.missing:
-                lines.append(f"- 需要确认：{check.follow_up or check.requirement}{cite(check.evidence)}")
-            if verdict.note:
-                mention = plan_evidence(plan, verdict)
-                lines.append(f"- {verdict.note}{cite(mention) if mention else ''}")
+        text = compose_answer(chat.result, cite, policy_places=chat.policy_places)
         cited = {c.doc_title for c in citations}
-        for verdict in verdicts[:6]:
-            if verdict.doc_title not in cited:
+        for document in plan.documents.values():
+            if document.title not in cited:
                 # A title no citation carries is named without its parenthesised years and status.
-                short = re.sub(r"（[^）]*）", "", verdict.doc_title)
-                lines = [line.replace(f"《{verdict.doc_title}》", f"《{short}》") for line in lines]
-        answer = self._finish(question, "\n".join(lines), citations, "eligibility")
-        return answer
+                text = text.replace(f"《{document.title}》", f"《{re.sub(r'（[^）]*）', '', document.title)}》")
+        return self._finish(question, text, citations, "eligibility")
 
     def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex, scope: set[str] | None = None) -> Answer | None:
         if not agencies:
@@ -335,7 +327,7 @@ class ExtractiveAnswerer:
                 notes.append(
                     templates["effective"].format(title=document.title, effective_date=document.effective_date, expiry=expiry)
                 )
-        return notes
+        return notes + lifecycle.notes(citations, self.retriever.snapshot())  # superseded / earlier draft differs
 
     def _finish(self, question: str, body: str, citations: list[Citation], route_name: str) -> Answer:
         notes = self.status_notes(citations)

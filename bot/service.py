@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,7 +13,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.answerer import ExtractiveAnswerer
+from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
+from bot.library import DocumentLibrary
 from bot.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
 from bot.models import Answer, Turn
@@ -48,6 +51,14 @@ class IngestReport:
         return sum(len(r.document.clauses) for r in self.results)
 
 
+def _pieces_then(answer: Answer) -> Iterator[str | Answer]:
+    """A finished answer as a stream: its lines, then the answer itself."""
+    for piece in re.findall(r"[^\n]*\n*", answer.answer):
+        if piece:
+            yield piece
+    yield answer
+
+
 def _turns(history: list[Turn] | list[dict] | None) -> list[Turn]:
     return [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history or []]
 
@@ -61,29 +72,45 @@ class PolicyBot:
         self.retriever = HybridRetriever(self.store, settings)
         self.answerer = ExtractiveAnswerer(self.retriever, settings)
         self.chunker = ClauseChunker(settings.max_chunk_chars)
+        self.library = DocumentLibrary(self.store, self.retriever, settings)  # list, remove, status, diff, audit
+        self.write_lock = threading.Lock()  # one change of the document set at a time within this process
         # Generated answers when a model is configured (or given); extractive ones otherwise.
         self.llm: LLMAnswerer | None = None
         if chat_model is not None or llm_configured(settings):
             self.llm = LLMAnswerer(self.answerer, settings, chat_model)
+        self.answers = AnswerCache(settings.cache_entries, max(1, int(settings.cache_mb * 1_000_000)))
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(
-        self, paths: list[Path], progress: Callable[[int, int, Path, str], None] | None = None
+        self,
+        paths: list[Path],
+        progress: Callable[[int, int, Path, str], None] | None = None,
+        *,
+        actor: str = "local",
+        supersedes: list[str] | None = None,
     ) -> IngestReport:
         """Parse each file and write the documents in batches; a refused file leaves the index as it was.
 
         Each document is atomic (see ``ClauseStore.upsert_documents``); batching lets one write carry
         several documents, which at a thousand documents halved the time spent outside embedding.
+        ``supersedes``: ids of documents the (one) new file replaces; ``actor`` is who the audit log names.
         """
         started = time.perf_counter()
         files = expand_paths(paths)
+        superseded = self.library.check_supersedes(supersedes)
+        if superseded and len(files) != 1:
+            raise PolicyBotError(f"--supersedes needs exactly one file to ingest, got {len(files)}")
+        before = self.library.states()
         results, failures = [], []
         batch: list[tuple[int, Path, Document, list]] = []
 
         def write_batch() -> None:
             if not batch:
                 return
-            written = self.store.upsert_documents([(document, chunks) for _, _, document, chunks in batch])
+            written = self.store.upsert_documents(
+                [(document, chunks) for _, _, document, chunks in batch],
+                {document.doc_id: superseded for _, _, document, _ in batch} if superseded else None,
+            )
             for (number, path, document, _), result in zip(batch, written):
                 results.append(result)
                 if progress:
@@ -110,19 +137,29 @@ class PolicyBot:
                 write_batch()
         write_batch()
         if results:
+            self.library.record_ingest(results, before, actor)
             self.retriever.refresh()  # what this process just added is citable at once
         return IngestReport(results, failures, time.perf_counter() - started)
 
     def ingest_bundled_if_empty(self) -> IngestReport | None:
         if self.stats()["documents"] > 0:
             return None
-        return self.ingest([self.settings.corpus_dir])
+        return self.ingest([self.settings.corpus_dir], actor="policybot (bundled corpus)")
 
     # --- questions ----------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | list[dict] | None = None) -> Answer:
-        if self.llm is not None:
-            return self.llm.ask(question, _turns(history))
-        return self.answerer.ask(question, _turns(history))
+        turns = _turns(history)
+        if not self._caching():
+            return self._answer(question, turns)
+        started = time.perf_counter()
+        version = self.retriever.snapshot().version
+        answer = self.answers.get_or_compute(
+            answer_key(question, turns, version),
+            lambda: self._answer(question, turns),
+            keep=lambda fresh: self._cacheable(fresh, version),
+        )
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return answer
 
     def stream(self, question: str, history: list[Turn] | list[dict] | None = None) -> Iterator[str | Answer]:
         """Pieces of the answer text as they are ready, then the whole ``Answer`` (with citations) last.
@@ -130,14 +167,51 @@ class PolicyBot:
         With a model, the pieces are its tokens as they come and the final ``Answer`` is the verified
         one: when verification removed something, its text differs from the pieces and is authoritative.
         """
-        if self.llm is not None:
-            yield from self.llm.stream(question, _turns(history))
+        if self.llm is None:
+            yield from _pieces_then(self.ask(question, history))
             return
-        answer = self.ask(question, history)
-        for piece in re.findall(r"[^\n]*\n*", answer.answer):
-            if piece:
-                yield piece
-        yield answer
+        turns = _turns(history)
+        if not self._caching():
+            yield from self.llm.stream(question, turns)
+            return
+        started = time.perf_counter()
+        version = self.retriever.snapshot().version
+        key = answer_key(question, turns, version)
+        cached = self.answers.get(key, count_miss=True)
+        if cached is not None:
+            cached.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            yield from _pieces_then(cached)
+            return
+        for item in self.llm.stream(question, turns):
+            if isinstance(item, Answer) and self._cacheable(item, version):
+                self.answers.put(key, item)
+            yield item
+
+    def _answer(self, question: str, turns: list[Turn]) -> Answer:
+        if self.llm is not None:
+            return self.llm.ask(question, turns)
+        return self.answerer.ask(question, turns)
+
+    def _caching(self) -> bool:
+        """Answers are cached when the cache has room, and with a model only when POLICYBOT_CACHE_LLM says so."""
+        return self.answers.enabled and (self.llm is None or self.settings.cache_llm)
+
+    def _cacheable(self, answer: Answer, version: str) -> bool:
+        """Whether ``answer`` may serve the next asker: computed on ``version`` and not a stopgap.
+
+        With a model, only its verified answers and refusals are kept: an extractive answer there
+        is the fallback for an endpoint that failed, and the next asker should get another try.
+        """
+        if self.retriever.snapshot().version != version:
+            return False  # the index changed while answering: which version it rests on is unclear
+        return self.llm is None or answer.mode == "llm" or answer.refused
+
+    def cache_stats(self) -> dict:
+        """Hits, misses and size of the answer cache and of the query-embedding cache."""
+        return {
+            "answers": self.answers.stats().to_public(),
+            "query_vectors": self.retriever.query_vectors.stats(),
+        }
 
     def search(self, query: str, k: int | None = None, doc_id: str | None = None, jurisdiction: str | None = None) -> list[ScoredChunk]:
         if not query or not query.strip():

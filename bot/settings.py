@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, description="Longer questions are refused with an error.")
     max_citations: int = Field(default=5, description="Most citations an answer carries.")
 
+    # --- cache ---------------------------------------------------------------------
+    cache_entries: int = Field(
+        default=2048, ge=0,
+        description="Answers kept in memory for repeated questions (LRU, keyed by question, conversation and index "
+        "version); 0 turns the answer cache off.",
+    )
+    cache_mb: float = Field(default=32.0, gt=0, description="Most text (MB, UTF-8) the cached answers may hold.")
+    cache_llm: bool = Field(
+        default=False,
+        description="Whether generated (LLM) answers are cached too. Off: with a model configured no answer is cached.",
+    )
+    cache_query_vectors: int = Field(
+        default=4096, ge=0, description="Query embeddings kept in memory (LRU, 1.5 KB each); 0 turns this cache off."
+    )
+
     # --- llm -----------------------------------------------------------------------
     llm_model: str | None = Field(
         default=None,
@@ -94,7 +109,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface the server binds.")
     admin_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token for POST /api/admin/ingest. Unset: the admin route is off (404).",
+        description="Bearer token for the admin routes (/api/admin/*) and the /admin page. Unset: they are off (404).",
     )
     browser_secret: SecretStr | None = Field(
         default=None,
@@ -110,6 +125,11 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Requests a client may send to /api and /v1 per minute; 0 turns the limit off."
     )
     rate_limit_burst: int = Field(default=20, gt=0, description="Requests a client may send at once before the rate applies.")
+    rate_limit_redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis the replicas share the rate limit through, e.g. redis://10.0.0.5:6379/0 (may carry a "
+        "password; never logged). Unset: each replica counts on its own.",
+    )
     max_body_kb: int = Field(
         default=256, gt=0, description="Largest request body in KB (admin uploads may be up to max_file_mb)."
     )
@@ -133,6 +153,13 @@ class Settings(BaseSettings):
                 )
             origins.append(item.lower())
         return origins
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"(rediss?|unix)://", value.get_secret_value()):
+            raise ValueError("rate_limit_redis_url must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("top_k", "candidate_k", "rrf_k", "max_chunk_chars", "max_question_chars", "max_citations")
     @classmethod

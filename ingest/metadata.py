@@ -8,10 +8,10 @@ never the first date its text mentions (an application window, an effective date
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from ingest.lifecycle import expiry_from_text
 from ingest.models import Paragraph
 
 DATE = r"\d{4}年\d{1,2}月\d{1,2}日"
@@ -32,8 +32,6 @@ _NATIONAL_RE = re.compile(
 )
 _PLACE_RE = re.compile(r"^(?:关于)?([\u4e00-\u9fff]{1,6}?(?:省|自治区|市|县|区))")
 _DRAFT_RE = re.compile(r"征求意见稿|草案|送审稿|讨论稿")
-_VALID_YEARS_RE = re.compile(r"有效期(?:为)?\s*([一二三四五六七八九十\d]{1,2})\s*年")
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 
 
 @dataclass
@@ -128,16 +126,6 @@ def jurisdiction(title: str, issuers: list[str]) -> str | None:
     return None
 
 
-def _years(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if len(text) == 2 and text[0] == "十":
-        return 10 + _CN_DIGITS.get(text[1], 0)
-    return _CN_DIGITS.get(text)
-
-
 def validity(all_text: str, issued: str | None) -> tuple[str | None, str | None]:
     """(effective date, expiry date) as the text states them ("自…起施行", "自印发之日起施行", "有效期至…", "有效期3年")."""
     match = re.search(rf"自\s*({DATE})\s*起(?:施行|实施|执行)", all_text)
@@ -145,13 +133,4 @@ def validity(all_text: str, issued: str | None) -> tuple[str | None, str | None]
     if effective is None and re.search(r"自(?:印发|发布)之日起(?:施行|实施|执行)", all_text):
         effective = issued
     match = re.search(rf"(?:有效期|实施期限|执行期限|试行期)(?:至|到)\s*({DATE})", all_text)
-    expiry = match.group(1) if match else None
-    years = _VALID_YEARS_RE.search(all_text)
-    if expiry is None and years and effective:
-        y, m, d = (int(n) for n in re.findall(r"\d+", effective))
-        count = _years(years.group(1))
-        if count:
-            # Three years from 2025年4月1日 run to 2028年3月31日 (from 2月29日, to 2月28日).
-            last = dt.date(y + count, m, min(d, 28 if m == 2 else d)) - dt.timedelta(days=1)
-            expiry = f"{last.year}年{last.month}月{last.day}日"
-    return effective, expiry
+    return effective, match.group(1) if match else expiry_from_text(all_text, effective, issued)

@@ -75,13 +75,26 @@ class Condition(BaseModel):
     )
     value: float | str | bool
     evidence: Evidence
+    op: str | None = Field(default=None, description="le | lt | ge | gt for a measured condition (value is the limit).")
+    field: str | None = Field(default=None, description="The profile field a measured or yes/no condition is checked on.")
+    applicants: list[str] = Field(default_factory=list, description="Only for these applicant types; empty for all.")
 
 
 class Benefit(BaseModel):
+    """One term of what a measure grants: a rate, a cap, a fixed amount or a tax rate, for some applicants or tier."""
+
     rate: float | None = Field(default=None, description="Share of the eligible spend, 0.3 for 30%.")
     cap_cny: float | None = None
     combined: bool = Field(default=False, description="A cap shared by several measures of the document.")
     evidence: Evidence
+    amount_cny: float | None = Field(default=None, description="A fixed amount (一次性奖励50万元).")
+    tax_rate: float | None = Field(default=None, description="A reduced tax rate (减按15%的税率), not a share of spend.")
+    base: str | None = Field(default=None, description="The profile field the rate applies to, e.g. spend_cny.")
+    base_label: str | None = None
+    budget: bool = Field(default=False, description="A total budget for all applicants, not a cap on one grant.")
+    tier: str | None = Field(default=None, description="The case this term is for, as written (购买智能算力服务的).")
+    tier_key: str | None = Field(default=None, description="What tells this tier from its siblings (智能, A类).")
+    applicants: list[str] = Field(default_factory=list, description="Only for these applicant types; empty for all.")
 
 
 class Measure(BaseModel):
@@ -93,6 +106,8 @@ class Measure(BaseModel):
     source: str
     jurisdiction: str | None = None
     name: str
+    kind: str = Field(default="", description="voucher | subsidy | reward | interest_subsidy | tax_relief | recognition | talent_subsidy | priority")
+    granted_by: Evidence | None = Field(default=None, description="The sentence that grants the support.")
     applicants: list[str] = Field(default_factory=list, description="enterprise | university | institute | individual")
     applicant_evidence: Evidence | None = None
     conditions: list[Condition] = Field(default_factory=list)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ingest.conditions import extract_measures
 from ingest.metadata import (
     ANNEX_RE,
+    DOC_NUMBER_RE,
     ORG_LINE_RE,
     doc_number,
     find_signature,
@@ -200,7 +201,7 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     issued = signature.date or (date_lines[0] if date_lines else None) or labels.get("date")
     preamble = [
         p for p in front_rest
-        if not (_ISSUER_RE.match(p.text) or ORG_LINE_RE.match(p.text) or _DATE_LINE_RE.match(p.text))
+        if not (_ISSUER_RE.match(p.text) or ORG_LINE_RE.match(p.text) or _DATE_LINE_RE.match(p.text) or DOC_NUMBER_RE.fullmatch(p.text))
     ]
 
     all_text = "\n".join(p.text for p in paragraphs)

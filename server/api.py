@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import tempfile
-import threading
 from pathlib import Path
 
 from fastapi import APIRouter, Header, Query, Request
@@ -17,12 +15,14 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from bot.eligibility import EligibilityResult
+from bot.library import DocumentNotFound
 from bot.errors import InvalidQuestion, UnsupportedDocument
 from bot.models import Answer
 from bot.service import PolicyBot
 from bot.settings import Settings
 from ingest.loaders import SUPPORTED_SUFFIXES
 from server import catalog
+from server.admin import require_admin
 from server.errors import one_line
 from server.feedback import FeedbackStore
 from server.schemas import (
@@ -70,7 +70,6 @@ def upload_limit(settings: Settings) -> int:
 
 def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore) -> APIRouter:
     router = APIRouter(prefix="/api", responses={429: ERRORS[429]})
-    ingest_lock = threading.Lock()
 
     @router.post("/ask", response_model=Answer, responses=ERRORS, tags=["answers"], summary="Answer a question with cited clauses")
     def ask(request: AskRequest) -> JSONResponse:
@@ -136,7 +135,7 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
 
     @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}}, tags=["service"])
     def health() -> HealthResponse | JSONResponse:
-        """Whether the index can be read, with its size. Not rate limited."""
+        """Whether the index can be read, with its size and the cache counts. Not rate limited."""
         try:
             if not bot.store.heartbeat():  # touches the Chroma server itself, not a cached handle
                 raise ConnectionError(f"no heartbeat from the index at {bot.store.location}")
@@ -144,7 +143,7 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
         except Exception as exc:  # noqa: BLE001 - any failure to read the index means "unavailable"
             log.warning("health check: the index is unavailable: %s", one_line(exc, 300))
             return JSONResponse({"status": "unavailable", "documents": 0, "chunks": 0}, status_code=503)
-        return HealthResponse(status="ok", documents=stats["documents"], chunks=stats["chunks"])
+        return HealthResponse(status="ok", documents=stats["documents"], chunks=stats["chunks"], cache=bot.cache_stats())
 
     @router.post("/feedback", status_code=201, response_model=FeedbackResponse, responses=ERRORS, tags=["service"])
     def post_feedback(request: FeedbackRequest) -> FeedbackResponse:
@@ -159,9 +158,9 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
         )
         return FeedbackResponse(id=row)
 
-    def ingest_one(path: Path):
-        with ingest_lock:
-            return bot.ingest([path])
+    def ingest_one(path: Path, actor: str, supersedes: list[str] | None):
+        with bot.write_lock:
+            return bot.ingest([path], actor=actor, supersedes=supersedes)
 
     @router.post(
         ADMIN_INGEST_PATH.removeprefix("/api"),
@@ -186,7 +185,10 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
                         "schema": {
                             "type": "object",
                             "required": ["file"],
-                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "supersedes": {"type": "string", "description": "Id of a document the file replaces."},
+                            },
                         }
                     }
                 },
@@ -201,17 +203,9 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
 
         Guarded by ``Authorization: Bearer <POLICYBOT_ADMIN_TOKEN>``; without that setting the route is off.
         """
-        if settings.admin_token is None or not settings.admin_token.get_secret_value():
-            raise HTTPException(404, "Not Found")
-        scheme, _, credentials = (authorization or "").partition(" ")
-        expected = settings.admin_token.get_secret_value().encode()
-        if scheme.lower() != "bearer" or not secrets.compare_digest(credentials.strip().encode(), expected):
-            raise HTTPException(
-                401,
-                "a valid admin token is required: send Authorization: Bearer <POLICYBOT_ADMIN_TOKEN>",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        actor = require_admin(settings, authorization)
         async with request.form(max_files=1, max_fields=4) as form:
+            supersedes = [str(v) for v in form.getlist("supersedes") if str(v).strip()] or None
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise HTTPException(422, "upload the policy file as the multipart/form-data field 'file'")
@@ -234,7 +228,10 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
                                 413, f"{name}: over the {settings.max_file_mb:g} MB limit (POLICYBOT_MAX_FILE_MB)"
                             )
                         out.write(chunk)
-                report = await run_in_threadpool(ingest_one, path)
+                try:
+                    report = await run_in_threadpool(ingest_one, path, actor, supersedes)
+                except DocumentNotFound as exc:  # a --supersedes id that is not indexed
+                    raise HTTPException(404, str(exc)) from None
         if report.failures:
             raise UnsupportedDocument(one_line(report.failures[0].reason))
         stats = await run_in_threadpool(bot.stats)

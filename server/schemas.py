@@ -104,6 +104,11 @@ class HealthResponse(BaseModel):
     status: Literal["ok", "unavailable"]
     documents: int
     chunks: int
+    cache: dict[str, dict[str, int]] | None = Field(
+        default=None,
+        description="This replica's caches since it started: 'answers' (entries, bytes, hits, misses, evictions, "
+        "max_entries, max_bytes) and 'query_vectors' (entries, hits, misses, max_entries).",
+    )
 
 
 class FeedbackRequest(BaseModel):

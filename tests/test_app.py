@@ -245,15 +245,16 @@ def test_server_serves_chat_page_api_and_widget(bot, tmp_path):
             assert theme_css.status_code == 200
             assert "fonts.googleapis.com" not in theme_css.text
             assert "system-ui" in theme_css.text
-            assert client.get("/api/health").json() == {"status": "ok", **bot.stats()}
+            assert client.get("/api/health").json().items() >= {"status": "ok", **bot.stats()}.items()
             assert client.get("/embed.js").status_code == 200
             assert "/api/ask" in client.get("/openapi.json").json()["paths"]
 
 
 def test_eligibility_form_lists_measures_with_their_clauses_and_escapes_text(bot):
     rendered = app.check_eligibility(bot, "enterprise", "杭州市<script>", 30000, 150, "人工智能", None)
-    assert "算力券" in rendered and "尚不能确定" in rendered
-    assert "文件未规定具体的申请条件" in rendered
+    # The provincial plan sets no condition for its measures: said once for the document, not per measure.
+    assert "算力券" in rendered and rendered.count("文件未规定具体的申请条件") == 1
+    assert "<details" not in rendered and not any(glyph in rendered for glyph in "✅❌❓")
     assert "<script>" not in rendered
     bad = app.check_eligibility(bot, "enterprise", "", -5, None, "", None)
     assert "annual_revenue_cny" in bad and "Traceback" not in bad

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 # NOTE: with OpenMP's default thread pool a single 20 ms query embedding sometimes stalls
@@ -70,3 +73,41 @@ class E5EmbeddingFunction(EmbeddingFunction[Documents]):
 
     def get_config(self) -> dict[str, Any]:
         return {"variant": self.variant}
+
+
+class QueryVectorCache:
+    """The query vectors of recent search texts (LRU, ``max_entries``): embedding is most of what a question costs.
+
+    ``embed`` gives one query's vector. A vector is a pure function of its text and the model, so it
+    never goes stale; kept as float32 (1.5 KB each), handed out as the list of floats Chroma takes.
+    """
+
+    def __init__(self, embed: Callable[[str], np.ndarray], max_entries: int) -> None:
+        if max_entries < 0:
+            raise ValueError(f"max_entries must be 0 or more, got {max_entries}")
+        self.embed = embed
+        self.max_entries = max_entries
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __call__(self, text: str) -> list[float]:
+        if not self.max_entries:
+            return np.asarray(self.embed(text), dtype=np.float32).tolist()
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                self.hits += 1
+                return vector.tolist()
+            self.misses += 1
+        vector = np.asarray(self.embed(text), dtype=np.float32)
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self.max_entries:
+                self._vectors.popitem(last=False)
+        return vector.tolist()
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"entries": len(self._vectors), "hits": self.hits, "misses": self.misses, "max_entries": self.max_entries}

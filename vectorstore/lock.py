@@ -1,8 +1,9 @@
 """One writer at a time for an embedded index.
 
 Chroma's embedded store is not safe for several writing processes (Chroma issues #1108, #7040).
-A process that writes (`policybot serve`, `policybot ingest`) holds an exclusive lock on the
-index folder; a second one stops with a message saying how to do it instead. With a Chroma
+A process that writes (`policybot serve` for its whole life, `policybot ingest`, `policybot docs
+remove|status`) holds an exclusive lock on the index folder; a second one stops with a message
+saying how to do it instead. With a Chroma
 server (POLICYBOT_CHROMA_URL) the server arbitrates, and no lock is taken.
 """
 
@@ -40,9 +41,10 @@ class IndexLock:
             holder = _holder(handle.read())
             handle.close()
             raise IndexBusy(
-                f"{holder} is using the index at {self.path.parent}; "
-                "add documents through the running server (POST /api/admin/ingest with POLICYBOT_ADMIN_TOKEN), "
-                "stop it first, or share a Chroma server between processes (POLICYBOT_CHROMA_URL)"
+                f"{holder} is writing to the index at {self.path.parent}; "
+                "change documents through the running server's admin API (POST /api/admin/ingest, "
+                "DELETE /api/admin/documents/ID, POST /api/admin/documents/ID/status with POLICYBOT_ADMIN_TOKEN, "
+                "or its /admin page), stop it first, or share a Chroma server between processes (POLICYBOT_CHROMA_URL)"
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import bm25s
 import numpy as np
 
 from bot.settings import Settings
+from ingest.lifecycle import DocumentState, document_states
 from ingest.models import KIND_HINTS, Chunk, Document
-from vectorstore.store import ClauseStore
+from vectorstore.embeddings import QueryVectorCache
+from vectorstore.store import ClauseStore, IndexView
 from vectorstore.text import GENERIC_TERMS, add_words, expand_query, tokenize
 
 _ENUMERATION_ITEM_RE = re.compile(r"(?<=[、，])[\u4e00-\u9fff]{3,4}(?=[、])|(?<=[、])[\u4e00-\u9fff]{3,4}(?=等)")
@@ -32,13 +36,21 @@ class ScoredChunk:
 
 @dataclass
 class _Snapshot:
-    """Everything derived from one version of the index; replaced whole, never mutated."""
+    """Everything derived from one version of the index; replaced whole, never mutated (but for the
+    BM25 index of all documents, built once on first use and cached on it).
 
-    version: str
+    Lifecycle: ``documents`` are the ones in use (in force, or a draft no final has replaced);
+    ``all_documents`` and ``states`` hold every document, superseded, withdrawn and expired ones
+    too. Search uses the documents in use only, unless it is asked to ``include`` named others.
+    """
+
+    version: str  # the store's version and every document's state: changes with either
     documents: list[Document]  # read with the chunks: answers never mix two versions of the index
-    chunks: list[Chunk]
+    chunks: list[Chunk]  # every document's, in use or not (``active`` says which)
     by_id: dict[str, int]
-    bm25: bm25s.BM25 | None
+    bm25: bm25s.BM25 | None  # over the chunks of the documents in use; its row i is chunk bm25_rows[i]
+    bm25_rows: np.ndarray
+    corpus: list[list[str]]  # every chunk's tokens, for an index of all documents when a question names old ones
     tokens: list[set[str]]
     vocabulary: set[str]
     document_frequency: dict[str, int]
@@ -46,9 +58,48 @@ class _Snapshot:
     broadest: set[str]  # the jurisdictions of the highest level indexed (省 over 市 over 县/区)
     doc_ids: np.ndarray  # per chunk, for masks
     jurisdictions: np.ndarray
+    all_documents: list[Document]
+    states: dict[str, DocumentState]
+    active: np.ndarray  # per chunk: its document is in use
+    store_version: str
+    day: date
+
+    def bm25_scores(self, tokens: list[str], include: set[str] | frozenset[str] | None = None) -> np.ndarray:
+        """BM25 score of every chunk (0 for documents not in use); over all documents when some are included."""
+        scores = np.zeros(len(self.chunks))
+        if not tokens:
+            return scores
+        if include:
+            every = self._bm25_all()
+            return np.asarray(every.get_scores(tokens), dtype=float) if every is not None else scores
+        if self.bm25 is not None:
+            scores[self.bm25_rows] = np.asarray(self.bm25.get_scores(tokens), dtype=float)
+        return scores
+
+    def _bm25_all(self) -> bm25s.BM25 | None:
+        cached = self.__dict__.get("_bm25_every")  # built on the first question that names an old document
+        if cached is None and self.chunks:
+            cached = bm25s.BM25()
+            cached.index(self.corpus, show_progress=False)
+            self.__dict__["_bm25_every"] = cached
+        return cached
+
+    def state(self, doc_id: str) -> DocumentState | None:
+        return self.states.get(doc_id)
+
+    def document(self, doc_id: str) -> Document | None:
+        return next((d for d in self.all_documents if d.doc_id == doc_id), None)
+
+    def inactive_documents(self) -> list[Document]:
+        """Superseded, withdrawn and expired documents: not used to answer unless a question names them."""
+        return [d for d in self.all_documents if not self.states[d.doc_id].active]
+
+    def documents_with(self, named: frozenset[str] | set[str]) -> list[Document]:
+        """The documents in use plus the named ones (a question that asks about an old draft by name)."""
+        return self.documents + [d for d in self.all_documents if d.doc_id in named and not self.states[d.doc_id].active]
 
     def idf(self, token: str) -> float:
-        share = max((1 + self.document_frequency.get(token, 0)) / max(1, len(self.chunks)), IDF_FLOOR_SHARE)
+        share = max((1 + self.document_frequency.get(token, 0)) / max(1, len(self.bm25_rows)), IDF_FLOOR_SHARE)
         return math.log(1 + 1 / share)
 
     def coverage(self, weights: dict[str, float], i: int) -> float:
@@ -56,6 +107,8 @@ class _Snapshot:
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in self.tokens[i]) / total if total else 0.0
 
+
+IndexSnapshot = _Snapshot  # the public name for code above this layer
 
 # A word in fewer than this share of clauses weighs as much as one in none: without the floor the
 # weight of rare and unknown words grows with the index (log N), and a question's filler words
@@ -117,6 +170,8 @@ class HybridRetriever:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._corpus_text: tuple[str, str] | None = None  # (version, all clause text) for mentions()
+        # Through the store at each call: tests give the store another embedder after it is built.
+        self.query_vectors = QueryVectorCache(lambda text: self.store.embedder.query_vector(text), settings.cache_query_vectors)
 
     # --- index snapshot --------------------------------------------------------------
     def refresh(self) -> None:
@@ -130,28 +185,43 @@ class HybridRetriever:
         with self._lock:
             if self._snapshot is not None and now - self._checked_at < self.refresh_seconds:
                 return self._snapshot
-            if self._snapshot is None or self._snapshot.version != self.store.version():
-                self._snapshot = self._build(*self.store.read_index())
+            snap = self._snapshot
+            if snap is None or snap.store_version != self.store.version() or snap.day != self.today():
+                self._snapshot = self._build(self.store.read_view())
             self._checked_at = time.monotonic()
             return self._snapshot
 
-    def _build(self, version: str, documents: list[Document], chunks: list[Chunk]) -> _Snapshot:
+    def today(self) -> date:
+        """The day documents' states are judged on (an expiry date passes without any write)."""
+        return date.today()
+
+    def _build(self, view: IndexView) -> _Snapshot:
+        day = self.today()
+        states = document_states(view.documents, view.records, day)
+        in_use = {doc_id for doc_id, state in states.items() if state.active}
+        documents = [d for d in view.documents if d.doc_id in in_use]
+        chunks = view.chunks
+        digest = hashlib.sha1("|".join(sorted(f"{i}:{s.state}" for i, s in states.items())).encode()).hexdigest()[:12]
         terms = [a for c in chunks for a in c.responsible_agencies]
         terms += [seg for c in chunks for seg in re.split(r"[›（）\s、]+", c.clause_path) if 2 <= len(seg) <= 12]
         # Items of enumerations ("算力券、智能券等") are the documents' own terms of art.
         terms += [m for c in chunks for m in _ENUMERATION_ITEM_RE.findall(c.text)]
         add_words(sorted(set(terms)))
         corpus = [tokenize(c.search_text()) for c in chunks]
+        # Word statistics (BM25, IDF, vocabulary) are those of the documents in use: a withdrawn or expired
+        # document must not make a word look common, or unknown words look known.
+        active = np.array([c.doc_id in in_use for c in chunks], dtype=bool)
+        rows = np.flatnonzero(active)
         bm25 = None
-        if chunks:
+        if len(rows):
             bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
+            bm25.index([corpus[i] for i in rows], show_progress=False)
         df: dict[str, int] = {}
-        for tokens in corpus:
-            for token in set(tokens):
+        for i in rows:
+            for token in set(corpus[i]):
                 df[token] = df.get(token, 0) + 1
         # A heading word shared by many clauses ("场景", "加强") does not point at one clause.
-        common = max(2, int(0.2 * len(chunks)))
+        common = max(2, int(0.2 * len(rows)))
         title_tokens = []
         for chunk in chunks:
             # Every heading on the path counts: in 第X条 documents the chapter carries the topic.
@@ -163,18 +233,25 @@ class HybridRetriever:
                 {t for t in tokenize(title) if t not in _GENERIC_TITLE_TOKENS and len(t) > 1 and df.get(t, 0) <= common}
             )
         return _Snapshot(
-            version=version,
+            version=f"{view.version}#{digest}",
             documents=documents,
             chunks=chunks,
             by_id={c.id: i for i, c in enumerate(chunks)},
             bm25=bm25,
+            bm25_rows=rows,
+            corpus=corpus,
             tokens=[set(t) for t in corpus],
             vocabulary=set(df),
             document_frequency=df,
-            broadest=_broadest({c.jurisdiction for c in chunks if c.jurisdiction}),
+            broadest=_broadest({c.jurisdiction for c in chunks if c.jurisdiction and c.doc_id in in_use}),
             doc_ids=np.array([c.doc_id for c in chunks], dtype=object),
             jurisdictions=np.array([c.jurisdiction or "" for c in chunks], dtype=object),
             title_tokens=title_tokens,
+            all_documents=view.documents,
+            states=states,
+            active=active,
+            store_version=view.version,
+            day=day,
         )
 
     # --- search ----------------------------------------------------------------------
@@ -187,6 +264,7 @@ class HybridRetriever:
         jurisdiction: str | None = None,
         places: list[str] | None = None,
         documents: set[str] | None = None,
+        include: set[str] | frozenset[str] | None = None,
     ) -> list[ScoredChunk]:
         """Best chunks for ``query``, fused from dense, BM25 and heading matches.
 
@@ -194,6 +272,7 @@ class HybridRetriever:
         question that names none prefers the broadest jurisdiction indexed (the province's plan
         over a city's rules) when clauses are otherwise about as relevant. ``documents`` are the
         ids of documents the question refers to ("这个计划"): their clauses are preferred too.
+        Only documents in use are searched, and the superseded, withdrawn or expired ones in ``include``.
         """
         k = self.settings.top_k if k is None else k
         if k <= 0:
@@ -202,7 +281,9 @@ class HybridRetriever:
         if not snap.chunks:
             return []
         expanded = expand_query(query)
-        allowed = np.ones(len(snap.chunks), dtype=bool)
+        allowed = snap.active.copy()
+        if include:
+            allowed |= np.isin(snap.doc_ids, sorted(include))
         if doc_id is not None:
             allowed &= snap.doc_ids == doc_id
         if jurisdiction is not None:
@@ -212,6 +293,9 @@ class HybridRetriever:
         filters = [{"doc_id": doc_id}] if doc_id else []
         if jurisdiction:
             filters.append({"jurisdiction": jurisdiction})
+        excluded = sorted(d.doc_id for d in snap.inactive_documents() if d.doc_id not in (include or ()))
+        if excluded:
+            filters.append({"doc_id": {"$nin": excluded}})
         # What the question points at (a place it names, else the broadest jurisdiction; documents
         # it refers to) gets candidates of its own: among a thousand similar clauses of other
         # documents, the preferred document's clause would otherwise not reach the candidates at all.
@@ -222,20 +306,17 @@ class HybridRetriever:
             scope_filters.append({"jurisdiction": {"$in": sorted(preferred)}})
         if documents and self.settings.reference_weight:
             scope_filters.append({"doc_id": {"$in": sorted(documents)}})
-        query_vector = self.store.embedder.query_vector(expanded)
+        query_vector = self.query_vectors(expanded)
         dense: dict[int, float] = {}
         for extra in [None, *scope_filters]:
             clauses = filters + ([extra] if extra else [])
             where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
             for cid, sim in self.store.dense_search(query_vector, n, where):
-                if cid in snap.by_id:
+                if cid in snap.by_id and allowed[snap.by_id[cid]]:
                     dense[snap.by_id[cid]] = sim
 
         tokens = tokenize(expanded)
-        bm25_scores = np.zeros(len(snap.chunks))
-        if tokens and snap.bm25 is not None:
-            bm25_scores = np.asarray(snap.bm25.get_scores(tokens), dtype=float)
-        bm25_scores = np.where(allowed, bm25_scores, 0.0)
+        bm25_scores = np.where(allowed, snap.bm25_scores(tokens, include), 0.0)
         bm25_rank = [int(i) for i in np.argsort(-bm25_scores)[:n] if bm25_scores[i] > 0]
         if scope_filters:
             in_scope = np.isin(snap.jurisdictions, sorted(preferred)) | np.isin(snap.doc_ids, sorted(documents or ()))
@@ -347,4 +428,6 @@ class HybridRetriever:
         return [t for t in tokenize(expand_query(query)) if t in snap.vocabulary]
 
     def chunks(self) -> list[Chunk]:
-        return self.snapshot().chunks
+        """The chunks of the documents in use."""
+        snap = self.snapshot()
+        return [c for c, active in zip(snap.chunks, snap.active) if active]

@@ -15,6 +15,7 @@ import os
 import functools
 import zlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from bot.errors import IndexUnavailable
 from bot.settings import Settings
+from ingest.lifecycle import STATES, LifecycleRecord
 from ingest.models import Chunk, Document
 from vectorstore.embeddings import E5_DIMENSIONS, E5EmbeddingFunction
 
@@ -91,6 +93,38 @@ def _chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
         jurisdiction=meta.get("jurisdiction") or None,
         status=meta.get("status", "正式"),
     )
+
+
+def _version(ids, metas) -> str:
+    """Changes whenever a document is added, replaced or removed, or an admin changes its lifecycle."""
+    return "|".join(
+        sorted(
+            f"{i}:{m.get('content_hash')}:{m.get('lifecycle_status', '')}:{m.get('supersedes', '')}"
+            for i, m in zip(ids, metas)
+        )
+    )
+
+
+def _lifecycle_record(meta: dict) -> LifecycleRecord:
+    return LifecycleRecord(
+        ingested_at=meta.get("ingested_at") or None,
+        status=meta.get("lifecycle_status") or None,
+        supersedes=tuple(json.loads(meta.get("supersedes") or "[]")),
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class IndexView:
+    """One consistent read of the index: its version, documents, their lifecycle records and live chunks."""
+
+    version: str
+    documents: list[Document]
+    records: dict[str, LifecycleRecord]
+    chunks: list[Chunk]
 
 
 def _pack_document(document: Document) -> str:
@@ -204,27 +238,46 @@ class ClauseStore:
 
     @_reading
     def version(self) -> str:
-        """Changes whenever any document is added, replaced or removed."""
+        """Changes whenever a document is added, replaced or removed, or an admin changes its lifecycle."""
         records = self.docs.get(include=["metadatas"])
-        pairs = sorted(f"{i}:{m.get('content_hash')}" for i, m in zip(records["ids"], records["metadatas"] or []))
-        return "|".join(pairs)
+        return _version(records["ids"], records["metadatas"] or [])
 
     @_reading
     def read_index(self) -> tuple[str, list[Document], list[Chunk]]:
         """Version, documents and live chunks from ONE read of the document records, so they agree."""
-        records = self.docs.get(include=["metadatas"])
-        metas = records["metadatas"] or []
-        version = "|".join(sorted(f"{i}:{m.get('content_hash')}" for i, m in zip(records["ids"], metas)))
-        documents = [_unpack_document(m["document_z"]) for m in metas]
-        live = sorted({cid for m in metas for cid in json.loads(m["chunk_ids"])})
-        if not live:
-            return version, documents, []
-        found = self.chunks.get(ids=live, include=["documents", "metadatas"])
+        view = self.read_view()
+        return view.version, view.documents, view.chunks
+
+    @_reading
+    def read_view(self, attempts: int = 5, with_chunks: bool = True) -> IndexView:
+        """The whole index as one version: a writer that switched versions during the read makes it read again.
+
+        Chunks a removal or a replacement deletes after its switch would otherwise be missing from
+        a read that began before it: a reader must see the old set or the new one, never half.
+        ``with_chunks=False`` reads the documents and their records only (one read, so they agree).
+        """
+        for _ in range(attempts):
+            records = self.docs.get(include=["metadatas"])
+            metas = records["metadatas"] or []
+            live = sorted({cid for m in metas for cid in json.loads(m["chunk_ids"])}) if with_chunks else []
+            found = self.chunks.get(ids=live, include=["documents", "metadatas"]) if live else None
+            if found is None or len(found["ids"]) == len(live):
+                break
         chunks = [
             _chunk_from_record(cid, text, meta)
             for cid, text, meta in zip(found["ids"], found["documents"], found["metadatas"])
-        ]
-        return version, documents, chunks
+        ] if found else []
+        return IndexView(
+            version=_version(records["ids"], metas),
+            documents=[_unpack_document(m["document_z"]) for m in metas],
+            records={i: _lifecycle_record(m) for i, m in zip(records["ids"], metas)},
+            chunks=chunks,
+        )
+
+    @_reading
+    def lifecycle_records(self) -> dict[str, LifecycleRecord]:
+        records = self.docs.get(include=["metadatas"])
+        return {i: _lifecycle_record(m) for i, m in zip(records["ids"], records["metadatas"] or [])}
 
     @_reading
     def all_chunks(self) -> list[Chunk]:
@@ -254,17 +307,23 @@ class ClauseStore:
         return {"documents": len(live), "chunks": sum(len(ids) for ids in live.values())}
 
     # --- writing -----------------------------------------------------------------
-    def upsert_document(self, document: Document, chunks: list[Chunk]) -> IngestResult:
+    def upsert_document(self, document: Document, chunks: list[Chunk], supersedes: list[str] | None = None) -> IngestResult:
         """Make ``document`` live with exactly ``chunks``; a no-op when nothing changed."""
-        return self.upsert_documents([(document, chunks)])[0]
+        return self.upsert_documents([(document, chunks)], {document.doc_id: supersedes} if supersedes else None)[0]
 
-    def upsert_documents(self, items: list[tuple[Document, list[Chunk]]]) -> list[IngestResult]:
+    def upsert_documents(
+        self, items: list[tuple[Document, list[Chunk]]], supersedes: dict[str, list[str]] | None = None
+    ) -> list[IngestResult]:
         """Make each document live with exactly its chunks, in as few writes as the batch allows.
 
         Every document is atomic: its new chunks are all written before the one write of the
         document records switches the batch over; should anything fail before that switch,
         what was added is taken back and every document of the batch keeps its previous version.
+        ``supersedes`` (doc id → ids of the documents it replaces) is written with that switch, so a
+        new version and the retirement of the old one go live together. A replaced document keeps
+        what an admin recorded about it (its status, what it supersedes).
         """
+        supersedes = supersedes or {}
         doc_ids = [document.doc_id for document, _ in items]
         if len(set(doc_ids)) != len(doc_ids):
             raise ValueError("a batch holds the same document twice; write them one after the other")
@@ -277,6 +336,9 @@ class ClauseStore:
             old_ids = json.loads(meta["chunk_ids"]) if meta else []
             if meta and meta.get("content_hash") == document.content_hash and old_ids == [c.id for c in chunks]:
                 results[position] = IngestResult(document, "unchanged", 0, 0)
+                links = supersedes.get(document.doc_id)
+                if links and _lifecycle_record(meta).supersedes != tuple(links):
+                    self.docs.update(ids=[document.doc_id], metadatas=[{**meta, "supersedes": json.dumps(links)}])
             else:
                 pending.append((position, document, chunks, old_ids))
         if not pending:
@@ -290,6 +352,7 @@ class ClauseStore:
         # keep a clause's text (so its id) but change the document's title or status.
         missing = [chunk for chunk in wanted if present.get(chunk.id) != _chunk_metadata(chunk)]
         written: list[str] = []
+        written_at = now_iso()
         try:
             for start in range(0, len(missing), _BATCH):
                 batch = missing[start : start + _BATCH]
@@ -319,6 +382,12 @@ class ClauseStore:
                         "title": document.title,
                         "source": document.source,
                         "chunk_ids": json.dumps([c.id for c in chunks]),
+                        "ingested_at": written_at,
+                        "lifecycle_status": (previous.get(document.doc_id) or {}).get("lifecycle_status", ""),
+                        "supersedes": json.dumps(
+                            supersedes.get(document.doc_id)
+                            or list(_lifecycle_record(previous.get(document.doc_id) or {}).supersedes)
+                        ),
                     }
                     for _, document, chunks, _ in pending
                 ],
@@ -344,9 +413,23 @@ class ClauseStore:
         return results  # type: ignore[return-value]
 
     def remove_document(self, doc_id: str) -> bool:
+        """Take a document out: deleting its record is the switch (readers then see the set without it),
+        its chunks (ids derive from the document's id, so no other document holds them) go after."""
         existing = self.docs.get(ids=[doc_id], include=["metadatas"])
         if not existing["ids"]:
             return False
         self.docs.delete(ids=[doc_id])
         self.chunks.delete(ids=json.loads(existing["metadatas"][0]["chunk_ids"]))
+        return True
+
+    def set_status(self, doc_id: str, status: str | None) -> bool:
+        """Record an admin's status for a document (None: derive it from the text again); one write."""
+        if status is not None and status not in STATES:
+            raise ValueError(f"status must be one of {', '.join(STATES)}, got {status!r}")
+        existing = self.docs.get(ids=[doc_id], include=["metadatas"])
+        if not existing["ids"]:
+            return False
+        meta = dict(existing["metadatas"][0])
+        meta["lifecycle_status"] = status or ""
+        self.docs.update(ids=[doc_id], metadatas=[meta])
         return True

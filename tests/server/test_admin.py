@@ -98,8 +98,9 @@ def test_upload_adds_a_document_that_answers_questions(admin, admin_bot):
         assert document["status"] == "added" and document["clauses"] >= 2
         assert body["documents"] == 2
 
-        # The retriever notices the new index version within a couple of seconds.
-        deadline = time.monotonic() + 10
+        # The retriever notices the new index version within a couple of seconds (the wait ends then;
+        # the bound is for a loaded machine).
+        deadline = time.monotonic() + 60
         while True:
             answer = client.post("/api/ask", json={"question": "测试市算力券每家企业最高多少？"}).json()
             if answer["citations"] and "50万元" in answer["citations"][0]["quote"] or time.monotonic() > deadline:

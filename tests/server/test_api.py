@@ -119,8 +119,17 @@ def test_agencies_directory_and_alias_lookup(client, json_error):
     json_error(client.get("/api/agencies", params={"agency": "省外星局"}), 404, "省外星局")
 
 
-def test_health_reports_index_size(client, bot):
-    assert client.get("/api/health").json() == {"status": "ok", **bot.stats()}
+def test_health_reports_index_size_and_cache_counts(client, bot):
+    health = client.get("/api/health").json()
+    assert {k: v for k, v in health.items() if k != "cache"} == {"status": "ok", **bot.stats()}
+    question = {"question": "省数据局负责哪些领域？（健康检查）"}
+    first, again = (client.post("/api/ask", json=question).json() for _ in range(2))
+    assert {**first, "latency_ms": 0} == {**again, "latency_ms": 0}
+    after = client.get("/api/health").json()["cache"]
+    assert after["answers"]["hits"] == health["cache"]["answers"]["hits"] + 1
+    assert after["answers"]["misses"] == health["cache"]["answers"]["misses"] + 1
+    assert 0 < after["answers"]["bytes"] <= after["answers"]["max_bytes"]
+    assert after["query_vectors"]["entries"] >= 1
 
 
 def test_feedback_is_stored_with_question_answer_and_citations(client, served, json_error):

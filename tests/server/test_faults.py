@@ -22,7 +22,7 @@ from bot.service import PolicyBot
 from bot.settings import Settings
 
 QUESTION = "人工智能+医疗由哪些部门负责？"
-RECOVERY_SECONDS = 30.0
+RECOVERY_SECONDS = 90.0  # a wait that ends as soon as the server answers again
 START_SECONDS = 60.0
 
 
@@ -119,12 +119,15 @@ def test_chroma_down_gives_503_and_recovers_by_itself(chroma, remote, json_error
         started = time.monotonic()
         response, body = _health(client)
         assert response.status_code == 503 and body["status"] == "unavailable", body
-        asked = client.post("/api/ask", json={"question": QUESTION})
+        # A question not asked before: a cached answer would not touch the index (for the couple of
+        # seconds until the retriever looks at the index version again).
+        asked = client.post("/api/ask", json={"question": "人工智能+医疗有哪些举措？"})
         message = json_error(asked, 503, "index")
         assert "Chroma" in message or chroma.url in message
         # The search API goes through the same store and says the same.
         json_error(client.post("/api/search", json={"query": QUESTION}), 503)
-        assert time.monotonic() - started < 30, "a request to a stopped Chroma server must not hang"
+        # Each of these fails at once (connection refused); only a hang could come near this bound.
+        assert time.monotonic() - started < 120, "a request to a stopped Chroma server must not hang"
 
         chroma.start()
 
