@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import lifecycle  # issue 12: versions of documents (superseded, withdrawn, expired)
 from bot.abstain import coverage
 from bot.agencies import ALIASES
-from bot.analysis import Analysis, analyse, clean_question, is_english
+from bot.analysis import DOCUMENT_FACTS, Analysis, analyse, asked_kind, clean_question, is_english
 from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, section_overview, stated_fact
 from bot.compose import citation as _citation
 from bot.eligibility import chat_eligibility, compose_answer
@@ -91,6 +91,9 @@ class ExtractiveAnswerer:
         named = lifecycle.named_documents(" ".join(previous[-1:] + [question]), snap)
         plan = self.plan_for(named)
         analysis = analyse(question, history, plan)
+        if named and analysis.asks in DOCUMENT_FACTS:
+            # "已经失效的…原来怎么规定": the version words name the document; the rest is what is asked.
+            analysis = replace(analysis, asks=asked_kind(lifecycle.without_version_words(question)))
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         if not plan.documents:
             return Retrieval(question, analysis.query, analysis, [], self.refuse(question, "off_topic"))
