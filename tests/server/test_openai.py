@@ -13,7 +13,7 @@ MEDICAL = "人工智能+医疗由哪些部门负责？"
 
 @pytest.fixture
 def llm(served):
-    http_client = httpx.Client(trust_env=False, timeout=30.0)
+    http_client = httpx.Client(trust_env=False, timeout=30.0, headers={"Accept-Language": "en"})
     yield openai.OpenAI(base_url=f"{served.url}/v1", api_key="not-needed", max_retries=0, http_client=http_client)
     http_client.close()
 
