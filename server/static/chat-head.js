@@ -63,6 +63,9 @@
     var labelled = scope.querySelectorAll("[aria-label]");
     for (var i = 0; i < labelled.length; i++) rename(labelled[i]);
     if (scope.id === "pb-elder" || scope.querySelector("#pb-elder")) showElder(elderOn());
+    // The footer's icons repeat the word beside them: decorative, so screen readers say it once.
+    var icons = scope.querySelectorAll("footer img[alt]");
+    for (var j = 0; j < icons.length; j++) icons[j].alt = "";
   }
   new MutationObserver(function (mutations) {
     mutations.forEach(function (m) {

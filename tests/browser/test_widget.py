@@ -102,3 +102,21 @@ def test_the_server_serves_the_example_host_page_to_try_the_widget(phone, site):
     chat.locator("#pb-input").fill(MEDICAL)
     chat.locator("#pb-send").click()
     expect(chat.locator(".pb-bot").last).to_contain_text("省卫生健康委")
+
+
+def test_the_widgets_chat_page_passes_axe_on_a_phone(phone, site):
+    from tests.browser.test_accessibility import blocking_violations
+
+    phone.goto(site.url + "/embed")
+    phone.locator("#pb-input").fill(MEDICAL)
+    phone.locator("#pb-send").click()
+    expect(phone.locator(".pb-sources").last).to_contain_text("引用条款")
+    phone.locator(".pb-sources summary").first.click()
+    assert blocking_violations(phone) == []
+    small = phone.evaluate(
+        """() => [...document.querySelectorAll('button, summary, textarea')]
+                .map(e => [e.textContent.trim().slice(0, 12) || e.id, e.getBoundingClientRect()])
+                .filter(([, r]) => r.height < 43.5)
+                .map(([name, r]) => `${name}: ${Math.round(r.height)}px`)"""
+    )
+    assert small == []
