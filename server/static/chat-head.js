@@ -67,6 +67,28 @@
     var icons = scope.querySelectorAll("footer img[alt]");
     for (var j = 0; j < icons.length; j++) icons[j].alt = "";
   }
+  // Gradio decides which tabs fit when they first render, before this page's stylesheet applies, and
+  // hides the rest behind a "more" button; it decides again when the tab bar's width changes. A
+  // one-frame nudge of that width, once the styles are in, lets it decide on the real sizes.
+  function remeasureTabs() {
+    var bars = document.querySelectorAll(".tabs");
+    for (var i = 0; i < bars.length; i++) bars[i].style.width = "calc(100% - 1px)";
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () { for (var i = 0; i < bars.length; i++) bars[i].style.width = ""; });
+    });
+  }
+  var tabsSeen = false;
+  var tabWatch = new MutationObserver(function () {
+    if (tabsSeen || !document.querySelector(".tab-wrapper")) return;
+    tabsSeen = true;
+    tabWatch.disconnect();
+    setTimeout(remeasureTabs, 300);
+  });
+  tabWatch.observe(root, { subtree: true, childList: true });
+  document.addEventListener("click", function (event) {
+    if (event.target && event.target.closest && event.target.closest("#pb-elder")) setTimeout(remeasureTabs, 100);
+  });
+
   new MutationObserver(function (mutations) {
     mutations.forEach(function (m) {
       if (m.type === "attributes") rename(m.target);
