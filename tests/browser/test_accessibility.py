@@ -135,19 +135,25 @@ def test_the_page_is_chinese_whatever_the_browser_language(open_tab, site):
     assert english == [], f"controls named in English: {english}"
 
 
-def test_touch_targets_are_at_least_44_px_on_a_phone(open_tab, site):
+SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, [role=tab], summary, textarea, input, #pb-elder')]
+        .filter(e => e.offsetParent !== null && e.getClientRects().length)
+        .map(e => [e.getAttribute('aria-label') || e.innerText.slice(0, 20) || e.id, e.getBoundingClientRect()])
+        .filter(([, r]) => r.height < min - 0.5 || r.width < min - 0.5)
+        .map(([name, r]) => `${name}: ${Math.round(r.width)}×${Math.round(r.height)}`)"""
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_touch_targets_are_at_least_44_px_on_a_phone(open_tab, site, elder):
     page = open_tab(PHONE)
     page.goto(site.url)
+    switch_elder_mode(page, elder)
     ask(page)
-    small = page.evaluate(
-        """(min) => [...document.querySelectorAll('button, [role=tab], summary, textarea, #pb-elder')]
-                .filter(e => e.offsetParent !== null)
-                .map(e => [e.getAttribute('aria-label') || e.innerText.slice(0, 20), e.getBoundingClientRect()])
-                .filter(([, r]) => r.height < min - 0.5 || r.width < min - 0.5)
-                .map(([name, r]) => `${name}: ${Math.round(r.width)}×${Math.round(r.height)}`)""",
-        MIN_TARGET_PX,
-    )
-    assert small == []
+    small = {}
+    for tab in TABS:
+        show_tab(page, tab)
+        page.wait_for_function(SETTLED)
+        small[tab] = page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)
+    assert small == {tab: [] for tab in TABS}
 
 
 FONT_SIZE = "e => parseFloat(getComputedStyle(e).fontSize)"
