@@ -31,9 +31,9 @@ browser-deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; \
 	fi
 
-## Answer quality and latency on the evaluation sets (see benchmarks/eval.sh).
+## Answer quality and latency on every evaluation set, dev and frozen test side by side (benchmarks/eval_sets.py).
 eval: install
-	PATH=$(abspath $(BIN)):$$PATH bash benchmarks/eval.sh
+	$(BIN)/python benchmarks/eval_sets.py
 
 lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

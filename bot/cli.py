@@ -69,7 +69,7 @@ def cmd_eval(args) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(format_summary(summary))
-    return 0
+    return 1 if summary["errors"] else 0
 
 
 def cmd_eligibility(args) -> int:

@@ -114,8 +114,9 @@ class Document(BaseModel):
     content_hash: str
     source: str = Field(description="File name the document came from.")
     title: str
-    issuer: str | None = None
-    date: str | None = None
+    issuer: str | None = Field(default=None, description="Issuing bodies, joined by 、 when several sign.")
+    doc_number: str | None = Field(default=None, description="文号, e.g. 浙政办发〔2025〕21号.")
+    date: str | None = Field(default=None, description="Date of issue: the signature's or the front matter's date line.")
     status: str = Field(default="正式", description="征求意见稿 | 施行 | 正式")
     effective_date: str | None = None
     expiry_date: str | None = None

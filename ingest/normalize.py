@@ -7,25 +7,7 @@ import unicodedata
 from collections import Counter
 
 from ingest.models import Paragraph
-
-# The seed text replaced some words by pinyin; a citizen must read 政府, not zhengfu.
-PINYIN_RESTORE = {
-    "guanfangwangzhan": "官方网站",
-    "zhengfu": "政府",
-    "biaogan": "标杆",
-    "quanwei": "权威",
-    "zongju": "总局",
-    "caigou": "采购",
-    "lingjun": "领军",
-    "youxiu": "优秀",
-    "lingxian": "领先",
-    "yiliu": "一流",
-    "gaoji": "高级",
-}
-# Not inside words, e-mail addresses or URLs (www.zhengfu.gov.cn stays as it is).
-_PINYIN_RE = re.compile(
-    r"(?<![A-Za-z0-9_.@/:-])(" + "|".join(sorted(PINYIN_RESTORE, key=len, reverse=True)) + r")(?![A-Za-z0-9_@.])"
-)
+from ingest.pinyin import restore_pinyin
 
 _INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -52,7 +34,7 @@ def normalize_text(text: str) -> str:
     text = _INVISIBLE_RE.sub("", text)
     text = _CONTROL_RE.sub("", text)
     text = text.replace("\u3000", " ")
-    text = _PINYIN_RE.sub(lambda m: PINYIN_RESTORE[m.group(1)], text)
+    text = restore_pinyin(text)
     text = chinese_parentheses(text)
     text = _PUNCT_BEFORE_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1)], text)
     text = _PUNCT_AFTER_CJK.sub(lambda m: _HALF_TO_FULL[m.group(1)], text)

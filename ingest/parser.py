@@ -12,6 +12,17 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.conditions import extract_measures
+from ingest.metadata import (
+    ANNEX_RE,
+    ORG_LINE_RE,
+    doc_number,
+    find_signature,
+    is_draft,
+    jurisdiction,
+    labelled,
+    organisations,
+    validity,
+)
 from ingest.models import Clause, Document, Notice, Paragraph, content_id
 
 CN_NUM = "一二三四五六七八九十百零〇两"
@@ -36,7 +47,6 @@ _DATE_LINE_RE = re.compile(rf"^{DATE}$")
 _ISSUER_RE = re.compile(r"^[\u4e00-\u9fff（）]{3,40}(委员会|人民政府|政府|办公厅|办公室|厅|局|委|办|中心|院|部)$")
 _TITLE_WORDS_RE = re.compile(r"(办法|细则|计划|方案|意见|通知|规定|条例|决定|纲要|措施|政策|规划|指南|公告)")
 _AGENCY_OPEN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:]")
-_JURISDICTION_RE = re.compile(r"^(?:关于)?([\u4e00-\u9fff]{1,6}?(?:省|自治区|市|县|区))")
 
 
 @dataclass
@@ -49,6 +59,7 @@ class _Node:
     title: str
     paragraphs: list[Paragraph] = field(default_factory=list)
     has_body: bool = False
+    has_children: bool = False
 
 
 def match_marker(text: str) -> tuple[str, str, str] | None:
@@ -69,7 +80,9 @@ def split_title(kind: str, rest: str) -> tuple[str, bool]:
         return bracket.group(1), len(rest) > bracket.end()
     if kind == "article":
         return "", True  # an article's first words are its body, not a heading
-    if len(rest) <= 30 and not re.search(r"[。；！？]", rest.rstrip("。") if kind in _HEADING_KINDS else rest):
+    # A short phrase is a heading; a sentence with a comma ("（三）公示无异议的，资金于…拨付到位。") is not.
+    sentence = "，" in rest and rest.endswith("。")
+    if len(rest) <= 30 and not sentence and not re.search(r"[。；！？]", rest.rstrip("。") if kind in _HEADING_KINDS else rest):
         return rest.rstrip("。"), False
     # "（三）人工智能+医疗。建设…": a short phrase ended by 。 and followed by body text is a heading;
     # a lone sentence ("（2）同一笔贷款不得重复享受。") is not.
@@ -168,32 +181,44 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     notice_paragraphs, front = _split_front(paragraphs[:body_start])
     title_lines, front_rest = _title_lines(front)
     title = "".join(title_lines) or stem
-    issuer_lines = [p.text for p in front_rest if _ISSUER_RE.match(p.text)]
-    issuer_lines += [p.text for p in notice_paragraphs if _ISSUER_RE.match(p.text)]
+    signature = find_signature(paragraphs, body_start)
+    # The signature block and publication notes are no clause's text; attachments after them are.
+    if signature.start is not None:
+        paragraphs = paragraphs[: signature.start] + paragraphs[signature.stop : signature.end]
+    else:
+        paragraphs = paragraphs[: signature.end]
+    labels = labelled(front)
+    front_issuers = [p.text for p in front_rest + notice_paragraphs if _ISSUER_RE.match(p.text) or ORG_LINE_RE.match(p.text)]
+    issuers = signature.issuers or [name for line in front_issuers for name in organisations(line)]
+    if not issuers and labels.get("issuer"):
+        issuers = organisations(labels["issuer"])
     date_lines = [p.text for p in front_rest + notice_paragraphs if _DATE_LINE_RE.match(p.text)]
-    preamble = [p for p in front_rest if not (_ISSUER_RE.match(p.text) or _DATE_LINE_RE.match(p.text))]
+    issued = signature.date or (date_lines[0] if date_lines else None) or labels.get("date")
+    preamble = [
+        p for p in front_rest
+        if not (_ISSUER_RE.match(p.text) or ORG_LINE_RE.match(p.text) or _DATE_LINE_RE.match(p.text))
+    ]
 
     all_text = "\n".join(p.text for p in paragraphs)
-    status, effective = "正式", _first(rf"自\s*({DATE})\s*起(?:施行|实施|执行)", all_text)
-    if "征求意见" in title or "征求意见稿" in all_text[:2000]:
-        status = "征求意见稿"
-    elif effective:
-        status = "施行"
-    jurisdiction = _first(_JURISDICTION_RE.pattern, title) or (
-        _first(_JURISDICTION_RE.pattern, issuer_lines[0]) if issuer_lines else None
-    )
+    notice_text = "\n".join(p.text for p in notice_paragraphs)
+    effective, expiry = validity(all_text, issued)
+    draft = is_draft(title, notice_text)
+    if draft:
+        effective, expiry = None, None  # "自印发之日起施行" in a draft speaks of the final, not of itself
+    status = "征求意见稿" if draft else ("施行" if effective else "正式")
 
     document = Document(
         doc_id=doc_id,
         content_hash=content_hash,
         source=source,
         title=title,
-        issuer=issuer_lines[0] if issuer_lines else None,
-        date=date_lines[0] if date_lines else _first(rf"({DATE})", all_text),
+        issuer="、".join(issuers) or None,
+        doc_number=doc_number(front) or labels.get("doc_number"),
+        date=issued,
         status=status,
         effective_date=effective,
-        expiry_date=_first(rf"有效期至\s*({DATE})", all_text),
-        jurisdiction=jurisdiction,
+        expiry_date=expiry,
+        jurisdiction=jurisdiction(title, issuers),
     )
     positioned: list[tuple[int, Clause]] = []
 
@@ -227,13 +252,28 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
     stack: list[_Node] = []
 
     def close(node: _Node) -> None:
-        if node.has_body:
+        # A heading with neither body nor children is a short item ("（三）…拨付到位。"): nothing is lost.
+        if node.has_body or not node.has_children:
             path = [n.label for n in stack[: stack.index(node) + 1]]
             emit(node.position, path, node.number, node.title, "article" if node.kind == "article" else "section", node.paragraphs)
 
     block_agencies: list[tuple[str, list[str]]] = []  # (path prefix, agencies) of standalone 责任单位 lines
     for position, paragraph in enumerate(paragraphs[body_start:]):
+        annex = ANNEX_RE.match(paragraph.text) if position else None
+        if annex:
+            # "附件：1. 申报表 2. 承诺书" lists the attachments; "附件3" opens one. Either ends the body.
+            while stack:
+                close(stack[-1])
+                stack.pop()
+            number = re.sub(r"\s+", "", paragraph.text[: annex.end()]).rstrip("：:")
+            rest = paragraph.text[annex.end():].strip()
+            listing = annex.group().rstrip().endswith(("：", ":"))
+            stack.append(_Node("annex_list" if listing else "annex", -1, position, number, number, "" if listing else rest, [paragraph], bool(rest) or listing))
+            continue
         marker = match_marker(paragraph.text)
+        if stack and stack[0].kind == "annex_list" and (marker is None or marker[0] in _ITEM_KINDS):
+            stack[-1].paragraphs.append(paragraph)  # the attachments' names, one per line
+            continue
         if marker is None:
             if stack:
                 stack[-1].paragraphs.append(paragraph)
@@ -254,6 +294,8 @@ def parse_document(paragraphs: list[Paragraph], source: str) -> Document:
         while stack and stack[-1].level >= level:
             close(stack[-1])
             stack.pop()
+        if stack:
+            stack[-1].has_children = True
         title, has_body = split_title(kind, rest)
         label = f"{number} {title}".strip() if kind in _SPACED_KINDS else f"{number}{title}"
         if kind == "article" and not title:

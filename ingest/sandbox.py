@@ -351,6 +351,9 @@ def _serve(idle_seconds: float) -> None:
     _resolve(DEFAULT_PARSER, parsers)  # load the parsers once; every child inherits them
     for module in ("pypdf", "docx", "bs4"):
         importlib.import_module(module)
+    from ingest.pinyin import pinyin_words
+
+    pinyin_words()  # the lexicon too: loading it in every child would cost each parse ~0.1 s
     buffer = b""
     while True:
         while b"\n" not in buffer:

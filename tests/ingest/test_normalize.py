@@ -43,6 +43,23 @@ def test_english_words_containing_pinyin_are_untouched(word):
     assert normalize_text(f"the {word} project") == f"the {word} project"
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Words the bundled plan never spells in pinyin: the repair is a mechanism, not the plan's table.
+        ("加强shichangjianguan能力", "加强市场监管能力"),
+        ("推动kejichuangxin，支持zhongxiaoqiye发展", "推动科技创新，支持中小企业发展"),
+    ],
+)
+def test_pinyin_of_any_dictionary_word_is_restored(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_letters_that_are_not_pinyin_words_or_stand_among_english_are_untouched():
+    assert normalize_text("建设chinadata平台") == "建设chinadata平台"
+    assert normalize_text("采用 open source 和 china 模型") == "采用 open source 和 china 模型"
+
+
 def test_pinyin_inside_email_and_url_untouched():
     assert normalize_text("电子邮箱：caigou@example.com") == "电子邮箱：caigou@example.com"
     assert normalize_text("网址：http://www.zhengfu.gov.cn/") == "网址：http://www.zhengfu.gov.cn/"
@@ -124,3 +141,9 @@ def test_arabic_paren_item_never_glued_to_previous_line():
 def test_unwrapped_formats_keep_every_line():
     pages = [(None, f"{FULL}\n不应拼接的下一行\n\n最后一行")]
     assert texts(pages, layout_wrapped=False) == [FULL, "不应拼接的下一行", "最后一行"]
+
+
+def test_the_shipped_pinyin_lexicon_is_what_the_builder_makes():
+    from ingest.pinyin import build_lexicon, pinyin_words
+
+    assert pinyin_words() == build_lexicon()
