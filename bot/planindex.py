@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.agencies import canonical_agency, find_agencies
+from bot.organisations import find_organisations
 from ingest.models import Clause, Document
 
 _TARGET_RE = re.compile(r"(到\s*\d{4}\s*年|\d+\s*(个|家|项|亿|万|%)|以上)")
@@ -37,7 +38,10 @@ class PlanIndex:
                     role = "牵头" if position == 0 else "参与"
                     index.by_agency.setdefault(agency, []).append(AgencyRole(clause, document, role))
                 body = re.sub(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*$", "", clause.text, flags=re.S)
-                for agency in find_agencies(body, known=[], jurisdictions=jurisdictions):
+                # Named in the text by an alias or by the grammar of organisation names ("公安部牵头").
+                named = find_agencies(body, known=[], jurisdictions=jurisdictions)
+                named += [canonical_agency(n) for n in find_organisations(body, tuple(sorted(jurisdictions)))]
+                for agency in dict.fromkeys(named):
                     if agency not in responsible:
                         index.by_agency.setdefault(agency, []).append(AgencyRole(clause, document, "提及"))
         return index

@@ -13,10 +13,11 @@ from functools import lru_cache
 from ingest.models import Document
 
 # What a document calls itself, the last such word of its title ("…行动计划（征求意见稿）" is a 计划).
-KINDS = ("计划", "方案", "意见", "办法", "细则", "规定", "通知", "条例", "措施", "规划", "纲要")
+KINDS = ("计划", "方案", "意见", "办法", "细则", "规定", "通知", "条例", "措施", "规划", "纲要", "问答", "解读")
 _KIND_RE = re.compile("|".join(KINDS))
 # "征求意见", "反馈意见", "意见稿", "提意见" are about the consultation, not a document called 意见.
 _NOT_A_KIND_RE = re.compile(r"(征求|反馈|修改|提出?|有)意见|意见(稿|建议|反馈)|通知书")
+_QUOTED_RE = re.compile(r"《[^》]*》")
 _PARENTHESES_RE = re.compile(r"[（(][^（()）]*[)）]")
 _PUNCTUATION_RE = re.compile(r"[“”‘’\"'《》〈〉「」『』\s·]")
 # 省里, 省级, 全省, 省内, 本省, 省发改委, 省重大产业项目库 …: the province, whichever it is.
@@ -73,6 +74,9 @@ def referenced_documents(question: str, documents: list[Document]) -> tuple[set[
     best = _longest_shared_phrase(text, titles)
     if best:
         holders = {doc_id for doc_id, title in titles.items() if best in title}
+        # "《…若干政策》政策问答" quotes the policy's title: the phrase names the policy itself.
+        own = {d.doc_id for d in documents if d.doc_id in holders and best in _bare_title(_QUOTED_RE.sub("", d.title))}
+        holders = own or holders
         if len(holders) <= max(1, len(documents) // 20):  # a phrase most titles share points at none
             referred |= holders
             # Only "在AI+行动里": elsewhere the phrase may start a heading ("人工智能+医疗") worth matching.

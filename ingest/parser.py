@@ -105,6 +105,9 @@ def extract_agencies(text: str) -> list[str]:
                 depth -= 1
                 if depth == 0:
                     break
+            if depth == 1 and char == "。":
+                # "（责任单位：A、B、C。列第一位的为牵头单位，下同）": the list ends at the full stop.
+                break
             if depth == 1 and char in "、，,；;":
                 names.append("".join(current))
                 current = []
@@ -112,7 +115,8 @@ def extract_agencies(text: str) -> list[str]:
                 current.append(char)
         names.append("".join(current))
         for name in names:
-            name = re.sub(r"等$", "", name.strip(" 。"))
+            # "牵头单位：A；配合单位：B、C": the second label opens the supporting units.
+            name = re.sub(r"^(?:配合|协办|参与|协同)(?:单位|部门)[：:]", "", re.sub(r"等$", "", name.strip(" 。")))
             if name and name not in agencies:
                 agencies.append(name)
     return agencies

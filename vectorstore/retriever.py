@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.settings import Settings
 from ingest.lifecycle import DocumentState, document_states
-from ingest.models import Chunk, Document
+from ingest.models import KIND_HINTS, Chunk, Document
 from vectorstore.embeddings import QueryVectorCache
 from vectorstore.store import ClauseStore, IndexView
 from vectorstore.text import GENERIC_TERMS, add_words, expand_query, tokenize
@@ -125,6 +125,31 @@ def jurisdiction_level(place: str) -> int:
     return 2
 
 
+# Only a notice is found by its hint words alone; a preamble's hint (制定目的) is what such questions ask.
+_HINT_TOKENS = {"notice": frozenset(tokenize(KIND_HINTS["notice"]))}
+
+
+def matched_only_by_hint(hit: ScoredChunk) -> bool:
+    """A clause that matched the question only by the words of its kind's hint (a notice by 截止, 联系人 …)."""
+    hint = _HINT_TOKENS.get(hit.chunk.kind)
+    return hint is not None and set(hit.matched_terms) <= hint
+
+
+def _hint_not_first(hits: list[ScoredChunk]) -> list[ScoredChunk]:
+    """A consultation notice leads only when it matches more than its hint words (截止, 联系人 …).
+
+    "算力券申请截止日期是哪天?" matches the notice by 截止 alone and the 算力券 clause by 算力券: the
+    notice's deadline is for comments on the draft, not for 算力券 applications, so it must not lead.
+    """
+    if len(hits) < 2 or not matched_only_by_hint(hits[0]):
+        return hits
+    hint = _HINT_TOKENS[hits[0].chunk.kind]
+    for position, hit in enumerate(hits[1:3], start=1):
+        if set(hit.matched_terms) - hint - GENERIC_TERMS:
+            return [hit, *hits[:position], *hits[position + 1 :]]
+    return hits
+
+
 def _broadest(places: set[str]) -> set[str]:
     if len({jurisdiction_level(p) for p in places}) < 2:
         return set()  # all of one level: no jurisdiction is the default
@@ -144,6 +169,7 @@ class HybridRetriever:
         self._snapshot: _Snapshot | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._corpus_text: tuple[str, str] | None = None  # (version, all clause text) for mentions()
         # Through the store at each call: tests give the store another embedder after it is built.
         self.query_vectors = QueryVectorCache(lambda text: self.store.embedder.query_vector(text), settings.cache_query_vectors)
 
@@ -309,7 +335,7 @@ class HybridRetriever:
         if documents:
             self._prefer(fused, coverage, {i for i in fused if snap.chunks[i].doc_id in documents}, self.settings.reference_weight)
         ordered = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [
+        return _hint_not_first([
             ScoredChunk(
                 chunk=snap.chunks[i],
                 score=fused[i],
@@ -319,7 +345,7 @@ class HybridRetriever:
                 matched_terms=sorted(token_set & snap.tokens[i]),
             )
             for i in ordered
-        ]
+        ])
 
     def _prefer(self, fused: dict[int, float], coverage: dict[int, float], scope: set[int], weight: float) -> None:
         """Raise the clauses in ``scope`` (what the question points at) by up to ``weight``.
@@ -367,6 +393,34 @@ class HybridRetriever:
             title_part = len(title & token_set) / len(title) if title else 0.0
             fused[i] = s.dense_weight * dense_part + s.bm25_weight * bm25_part + s.title_weight * title_part
         return fused
+
+    # --- what the index knows about a term, for deciding whether clauses cover a question ---
+    def document_frequency(self, token: str) -> int:
+        """How many indexed clauses contain ``token``."""
+        return self.snapshot().document_frequency.get(token, 0)
+
+    def idf(self, token: str) -> float:
+        return self.snapshot().idf(token)
+
+    def chunk_terms(self, chunk_id: str) -> set[str]:
+        """The search tokens of one indexed chunk (empty when it is not in the current index)."""
+        snap = self.snapshot()
+        position = snap.by_id.get(chunk_id)
+        return snap.tokens[position] if position is not None else set()
+
+    def mentions(self, phrase: str) -> bool:
+        """Whether any indexed clause contains ``phrase`` verbatim (a word jieba may cut differently)."""
+        snap = self.snapshot()
+        cached = self._corpus_text
+        if cached is None or cached[0] != snap.version:
+            cached = (snap.version, "\n".join(c.search_text() for c in snap.chunks))
+            self._corpus_text = cached
+        return phrase in cached[1]
+
+    def indexed_documents(self) -> tuple[str, list[Document]]:
+        """The index version and its documents, read together (the same version searches read)."""
+        snap = self.snapshot()
+        return snap.version, snap.documents
 
     def known_terms(self, query: str) -> list[str]:
         """Tokens of the query that occur anywhere in the indexed documents."""
