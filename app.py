@@ -37,7 +37,6 @@ os.environ.setdefault("GRADIO_SHARE", "False")
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
-from starlette.exceptions import HTTPException  # noqa: E402
 
 from bot.errors import PolicyBotError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
@@ -47,10 +46,11 @@ from server import catalog  # noqa: E402
 from server.admin import build_admin_router  # noqa: E402
 from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa: E402
 from server.embed import build_embed_router, install_origin_policy  # noqa: E402
-from server.errors import install_error_handlers  # noqa: E402
+from server.errors import ApiError, ErrorLanguageMiddleware, install_error_handlers  # noqa: E402
 from server.feedback import FeedbackStore, feedback_path  # noqa: E402
 from server.limits import DeclaredBodyLimit, RateLimitMiddleware, rate_limiter  # noqa: E402
 from server.openai_compat import build_openai_router  # noqa: E402
+from server.page import ChatPageMiddleware, chat_css  # noqa: E402
 from server.runner import bind, serve  # noqa: E402
 from server.schemas import AgencyOut, DocumentOut  # noqa: E402
 from vectorstore.lock import IndexLock  # noqa: E402
@@ -75,6 +75,12 @@ ENTERPRISE_QUESTIONS = [
     "人工智能+制造由哪些部门负责？",
 ]
 INTERNAL_ERROR = "抱歉，系统出现内部错误，请稍后再试。"
+# The title breaks after “人工智能+” on a narrow screen, never inside 问答; the switch is read as 长辈模式, on or off.
+HEADER = (
+    '<header class="pb-header"><h1><span>浙江省“人工智能+”</span><span>政策问答</span></h1>'
+    '<button id="pb-elder" type="button" role="switch" aria-checked="false" title="更大的字、更大的按钮、更简洁的页面">'
+    "长辈模式</button></header>"
+)
 MAX_HISTORY_TURNS = 10  # user+assistant pairs passed back to the bot as context
 ROLE_LABELS = {"牵头": "牵头", "参与": "参与", "提及": "文中提及"}
 
@@ -82,25 +88,6 @@ ROLE_LABELS = {"牵头": "牵头", "参与": "参与", "提及": "文中提及"}
 FONT = ["system-ui", "-apple-system", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif"]
 FONT_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 
-CSS = """
-.pb-citations ol { padding-left: 1.4em; margin: 0.3em 0; }
-.pb-citations li { margin-bottom: 0.6em; }
-.pb-status { border: 1px solid currentColor; border-radius: 4px; padding: 0 4px; font-size: 0.85em; white-space: nowrap; }
-.pb-quote { margin: 0.3em 0; padding-left: 0.6em; border-left: 3px solid #d0d7de; }
-.pb-clause { white-space: pre-wrap; margin-top: 0.3em; }
-.pb-clause mark { padding: 0 1px; }
-.pb-citations summary, .pb-browser summary { cursor: pointer; }
-.pb-browser details { margin: 0.25em 0 0.25em 0.8em; }
-.pb-browser > details { margin-left: 0; }
-.pb-agencies { color: #59636e; font-size: 0.9em; }
-.pb-role { border-radius: 4px; padding: 0 4px; font-size: 0.85em; background: #eef2f6; }
-.pb-starters button { white-space: normal; text-align: left; }
-@media (max-width: 640px) {
-  .gradio-container { padding: 4px !important; }
-  .pb-starters { flex-direction: column; }
-  .pb-browser details { margin-left: 0.4em; }
-}
-"""
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -183,38 +170,45 @@ def _status_badge(status: str) -> str:
     return f'<span class="pb-status">{html.escape(status)}</span>' if status else ""
 
 
-def render_citation(citation: Citation) -> str:
-    head = [f"<strong>{html.escape(_doc_title(citation.doc_title))}</strong>"]
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def render_citation(citation: Citation, answer_text: str = "") -> str:
+    """One source: where it is (document, clause, page, status); opening it shows the full clause with
+    the quoted part highlighted. The quote itself is shown only when the answer does not already quote it."""
+    where = [f"<strong>{html.escape(_doc_title(citation.doc_title))}</strong>"]
     if citation.clause:
-        head.append(html.escape(citation.clause))
+        where.append(html.escape(citation.clause))
     if citation.page is not None:
-        head.append(f"第 {int(citation.page)} 页")
+        where.append(f"第 {int(citation.page)} 页")
+    summary = f'<span class="pb-where">{" · ".join(where)}</span>'
     if citation.status:
-        head.append(_status_badge(citation.status))
-    item = " · ".join(head)
-    if citation.quote:
-        item += f'<div class="pb-quote">“{_escape_block(citation.quote)}”</div>'
-    if citation.clause_text:
-        item += (
-            "<details><summary>查看完整条款</summary>"
-            f'<div class="pb-clause">{highlight_clause(citation.clause_text, citation.quote)}</div>'
-            "</details>"
-        )
-    return f"<li>{item}</li>"
+        summary += " " + _status_badge(citation.status)
+    quote = _plain(citation.quote)
+    if quote and quote not in _plain(answer_text):
+        summary += f'<span class="pb-quote">“{_escape_block(citation.quote)}”</span>'
+    if not citation.clause_text:
+        return f"<li><div>{summary}</div></li>"
+    return (
+        f"<li><details><summary>{summary}</summary>"
+        f'<div class="pb-clause">{highlight_clause(citation.clause_text, citation.quote)}</div></details></li>'
+    )
 
 
-def render_citations(citations: Iterable[Citation]) -> str:
-    """A numbered list of citations as one line of (escaped) HTML; empty if there are none."""
-    items = "".join(render_citation(c) for c in citations)
+def render_citations(citations: Iterable[Citation], answer_text: str = "") -> str:
+    """The numbered sources as one line of (escaped) HTML; empty if there are none."""
+    items = "".join(render_citation(c, answer_text) for c in citations)
     if not items:
         return ""
-    return f'<div class="pb-citations"><p><strong>引用条款</strong></p><ol>{items}</ol></div>'
+    return f'<div class="pb-citations"><p class="pb-citations-title">引用条款（点开查看完整条款）</p><ol>{items}</ol></div>'
 
 
 def render_answer(answer: Answer) -> str:
-    """The bot's chat message: the Markdown answer (HTML escaped) followed by its citations."""
+    """The bot's chat message, each thing once: the answer (the stated fact and the quote it rests on,
+    HTML escaped) followed by its numbered sources, which open to the full clause."""
     body = escape_markdown(answer.answer)
-    citations = render_citations(answer.citations)
+    citations = render_citations(answer.citations, answer.answer)
     return f"{body}\n\n{citations}" if citations else body
 
 
@@ -503,8 +497,52 @@ def browser_secret(settings: Settings) -> str:
 
 
 # --- app --------------------------------------------------------------------------------
+# Text in rem, so the visitor's own font size and 长辈模式 (a larger root size) scale the whole page.
+TEXT_SIZES = gr.themes.Size(xxs="0.75rem", xs="0.8125rem", sm="0.875rem", md="1rem", lg="1.125rem", xl="1.375rem", xxl="1.75rem")
+SPACING = gr.themes.Size(xxs="0.0625rem", xs="0.125rem", sm="0.25rem", md="0.375rem", lg="0.5rem", xl="0.75rem", xxl="1rem")
+GOV_BLUE, GOV_BLUE_DARK, INK, MUTED = "#1f4e8c", "#163a69", "#1f2328", "#4b5563"
+
+
 def make_theme() -> gr.themes.Base:
-    return gr.themes.Default(font=FONT, font_mono=FONT_MONO)
+    """A calm, official look: white page, one deep blue, dark text; every pair at least 4.5:1."""
+    return gr.themes.Default(
+        primary_hue=gr.themes.colors.blue, neutral_hue=gr.themes.colors.gray,
+        font=FONT, font_mono=FONT_MONO, text_size=TEXT_SIZES, spacing_size=SPACING,
+    ).set(
+        body_text_color=INK,
+        body_text_color_subdued=MUTED,
+        block_label_text_color=MUTED,
+        block_title_text_color=INK,
+        input_placeholder_color=MUTED,
+        button_primary_background_fill=GOV_BLUE,
+        button_primary_background_fill_hover=GOV_BLUE_DARK,
+        button_primary_text_color="#ffffff",
+        button_primary_text_color_hover="#ffffff",
+        button_primary_border_color=GOV_BLUE,
+        button_secondary_background_fill="#ffffff",
+        button_secondary_background_fill_hover="#eef2f7",
+        button_secondary_text_color=INK,
+        button_secondary_border_color="#8c959f",
+        button_large_text_size="1rem",
+        button_medium_text_size="1rem",
+        button_small_text_size="1rem",
+        link_text_color=GOV_BLUE,
+        link_text_color_visited=GOV_BLUE_DARK,
+        color_accent=GOV_BLUE,
+        color_accent_soft="#e3eaf3",
+    )
+
+
+_PROVINCE, _CITY, _COUNTY = ("省", "浙江省"), "市", ("县", "区")
+
+
+def agency_sort_key(name: str) -> tuple:
+    """Province-level agencies first, then cities, then counties and the rest; by pinyin within a level."""
+    from pypinyin import lazy_pinyin  # loaded on first use: a dictionary of some MB
+
+    bare = name.removeprefix("浙江")
+    level = 0 if name.startswith(_PROVINCE) else 1 if _CITY in bare[:4] else 2 if any(c in bare[:6] for c in _COUNTY) else 3
+    return level, lazy_pinyin(bare), name
 
 
 def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None) -> gr.Blocks:
@@ -526,7 +564,8 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
         return gr.Dropdown(choices=choices, value=value), show_document(value)
 
     def refresh_agencies(current: str | None):
-        choices = [(f"{a.agency}（{len(a.clauses)}）", a.agency) for a in catalog.agencies(bot.plan())]
+        directory = sorted(catalog.agencies(bot.plan()), key=lambda a: agency_sort_key(a.agency))
+        choices = [(f"{a.agency}（{len(a.clauses)} 条）", a.agency) for a in directory]
         value = current if current in [name for _, name in choices] else None
         return gr.Dropdown(choices=choices, value=value), show_agency(value)
 
@@ -545,14 +584,16 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
         return render_agency(directory[0], texts)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {html.escape(TITLE)}\n\n{DESCRIPTION}")
+        gr.HTML(HEADER, elem_id="pb-top", padding=False)
+        gr.Markdown(DESCRIPTION, elem_classes="pb-intro")
         history, turns, records = gr.State([]), gr.State([]), gr.State([])
         # A reload brings the conversation back; 清空对话 forgets it here too.
         kept = gr.BrowserState({"history": [], "turns": []}, storage_key="policybot-conversation", secret=secret)
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
                 chatbot = gr.Chatbot(
-                    label="对话",
+                    label="对话记录",
+                    show_label=False,
                     height="62vh",
                     min_height=320,
                     sanitize_html=True,
@@ -564,9 +605,10 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                     elem_id="pb-chatbot",
                     placeholder="请提问有关浙江省“人工智能+”行动计划的问题，例如某个领域的责任单位、支持措施或时间安排。",
                 )
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="pb-input-row"):
                     textbox = gr.Textbox(
-                        placeholder="请输入您的问题，按回车发送",
+                        label="请输入您的问题",
+                        placeholder="请输入您的问题",
                         show_label=False,
                         lines=1,
                         max_lines=4,
@@ -576,7 +618,7 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                         elem_id="pb-question",
                     )
                     send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="pb-send")
-                clear_button = gr.Button("清空对话", variant="secondary", size="sm", elem_id="pb-clear")
+                clear_button = gr.Button("清空对话", variant="secondary", elem_id="pb-clear")
                 io = dict(
                     fn=on_submit,
                     inputs=[textbox, history, turns, records],
@@ -588,10 +630,10 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                 send.click(**io).then(**keep)
                 starters = []
                 for label, questions in (("市民常问", CITIZEN_QUESTIONS), ("企业常问", ENTERPRISE_QUESTIONS)):
-                    gr.Markdown(f"**{label}**")
+                    gr.Markdown(label, elem_classes="pb-starters-title")
                     with gr.Row(elem_classes="pb-starters"):
                         for question in questions:
-                            starters.append((gr.Button(question, size="sm", variant="secondary"), question))
+                            starters.append((gr.Button(question, variant="secondary"), question))
                 for button, question in starters:
                     button.click(
                         partial(on_submit, question),
@@ -628,13 +670,14 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                     api_visibility="private",
                 )
             with gr.Tab("条款浏览", id="clauses") as clauses_tab:
-                gr.Markdown("按文件浏览条款：逐级展开章节，可看到每条的责任单位和原文。")
+                gr.Markdown("按文件浏览条款：逐级展开章节，可看到每条的责任单位和原文。", elem_classes="pb-tab-intro")
                 doc_select = gr.Dropdown(label="文件", choices=[], interactive=True, elem_id="pb-doc-select")
                 doc_view = gr.Markdown(sanitize_html=True, elem_id="pb-doc-view")
             with gr.Tab("部门目录", id="agencies") as agencies_tab:
-                gr.Markdown("选择部门，查看由它牵头、参与或在文中提及的条款。")
+                gr.Markdown("选择部门，查看由它牵头、参与或在文中提及的条款。", elem_classes="pb-tab-intro")
                 agency_select = gr.Dropdown(
-                    label="部门（条款数）", choices=[], interactive=True, filterable=True, elem_id="pb-agency-select"
+                    label="部门（按省、市、县级和拼音排序；括号内为条款数）", choices=[], interactive=True, filterable=True,
+                    elem_id="pb-agency-select",
                 )
                 agency_view = gr.Markdown(sanitize_html=True, elem_id="pb-agency-view")
 
@@ -664,7 +707,8 @@ class PolicyBotServer(FastAPI):
         super().__init__(**kwargs)
 
     def build_middleware_stack(self):
-        return DeclaredBodyLimit(super().build_middleware_stack(), self.body_limit_for)
+        # Outermost: every error below, the body limit's too, speaks the request's language.
+        return ErrorLanguageMiddleware(DeclaredBodyLimit(super().build_middleware_stack(), self.body_limit_for))
 
 
 def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
@@ -698,13 +742,14 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
             {m for router in api_routers for route in router.routes if route.path_regex.match(path) for m in route.methods}
         )
         if allowed:
-            raise HTTPException(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
-                                headers={"Allow": ", ".join(allowed)})
-        raise HTTPException(404, f"no such endpoint: {request.url.path} (see /openapi.json)")
+            raise ApiError(405, f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                           zh=f"该接口不支持 {request.method} 请求，请使用 {'、'.join(allowed)}。", headers={"Allow": ", ".join(allowed)})
+        raise ApiError(404, f"no such endpoint: {request.url.path} (see /openapi.json)", zh="没有这个接口（接口说明见 /openapi.json）。")
 
     if settings.rate_limit_per_minute:
         server.add_middleware(RateLimitMiddleware, limiter=rate_limiter(settings))
     install_origin_policy(server, settings)
+    server.add_middleware(ChatPageMiddleware)  # <html lang="zh-CN">, 长辈模式, Chinese control names
 
     demo = build_app(bot, feedback, browser_secret(settings))
     demo.queue(default_concurrency_limit=settings.chat_concurrency, max_size=settings.chat_queue_size)
@@ -723,7 +768,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
         pwa=False,
         enable_monitoring=False,
         theme=make_theme(),
-        css=CSS,
+        css=chat_css(),
     )
 
 

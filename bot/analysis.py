@@ -99,17 +99,19 @@ def question_kinds() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def clean_question(question: str, max_chars: int) -> str:
     """Strip invisible and control characters; refuse empty or over-long questions with a clear message."""
     if not isinstance(question, str):
-        raise InvalidQuestion("the question must be text", zh="问题必须是文字。")
+        raise InvalidQuestion("the question must be text", zh="问题必须是文字。", code="question_not_text")
     question = _CONTROL.sub("", question).strip()
     if not question:
         raise InvalidQuestion(
             "the question is empty; ask about a policy, e.g. “人工智能+医疗由哪些部门负责？”",
             zh="问题是空的。请输入想咨询的政策问题，例如“人工智能+医疗由哪些部门负责？”",
+            code="question_empty",
         )
     if len(question) > max_chars:
         raise InvalidQuestion(
             f"the question has {len(question)} characters; the limit is {max_chars}",
             zh=f"问题太长了（{len(question)} 字），请精简到 {max_chars} 字以内。",
+            code="question_too_long",
         )
     return question
 

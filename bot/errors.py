@@ -9,14 +9,16 @@ class PolicyBotError(Exception):
     """An error meant for the user: one line, saying how to fix it.
 
     The message is English (CLI, logs, API consumers); ``zh`` is what the Chinese web page shows,
-    which must not carry operator details such as a server address.
+    which must not carry operator details such as a server address. ``code`` is a stable English
+    identifier (e.g. ``question_too_long``) the HTTP API reports beside the message.
     """
 
     zh_default = "请求未能完成，请检查输入后重试。"
 
-    def __init__(self, message: str, *, zh: str | None = None) -> None:
+    def __init__(self, message: str, *, zh: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.zh = zh
+        self.code = code
 
     def for_people(self) -> str:
         return self.zh or self.zh_default

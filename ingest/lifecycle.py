@@ -144,7 +144,9 @@ def document_states(
     states = {}
     for document in documents:
         record = records[document.doc_id]
-        expiry = document.expiry_date or expiry_from_text(
+        # A draft's 施行日期 and 有效期 speak of the final it proposes: a draft does not expire by them.
+        # A final indexed before its expiry was read from the text gets it from its clauses here.
+        expiry = None if document.is_draft else document.expiry_date or expiry_from_text(
             "\n".join(c.text for c in document.clauses), document.effective_date, document.date
         )
         common = dict(

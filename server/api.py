@@ -23,7 +23,7 @@ from bot.settings import Settings
 from ingest.loaders import SUPPORTED_SUFFIXES
 from server import catalog
 from server.admin import require_admin
-from server.errors import one_line
+from server.errors import ApiError, one_line
 from server.feedback import FeedbackStore
 from server.schemas import (
     AgenciesResponse,
@@ -82,7 +82,11 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
         """Clauses ranked by hybrid retrieval (dense + BM25 + heading match), with their scores."""
         query = request.query.strip()
         if len(query) > settings.max_question_chars:
-            raise InvalidQuestion(f"the query has {len(query)} characters; the limit is {settings.max_question_chars}")
+            raise InvalidQuestion(
+                f"the query has {len(query)} characters; the limit is {settings.max_question_chars}",
+                zh=f"检索内容太长了（{len(query)} 字），请精简到 {settings.max_question_chars} 字以内。",
+                code="query_too_long",
+            )
         hits = bot.search(query, k=request.k, doc_id=request.doc_id, jurisdiction=request.jurisdiction)
         return SearchResponse(
             query=query,
@@ -121,7 +125,7 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
     def clauses(doc_id: str | None = Query(default=None, description="Only this document.")) -> ClausesResponse:
         documents = catalog.documents(bot.plan(), doc_id)
         if doc_id is not None and not documents:
-            raise HTTPException(404, f"no document with doc_id {doc_id!r}")
+            raise ApiError(404, f"no document with doc_id {doc_id!r}", code="document_not_found", zh="没有找到这份文件。")
         return ClausesResponse(documents=documents)
 
     @router.get("/agencies", response_model=AgenciesResponse, tags=["browse"], summary="Agencies and their clauses")
@@ -130,7 +134,8 @@ def build_api_router(bot: PolicyBot, settings: Settings, feedback: FeedbackStore
     ) -> AgenciesResponse:
         directory = catalog.agencies(bot.plan(), agency)
         if agency is not None and not directory:
-            raise HTTPException(404, f"no clause names the agency {agency!r}")
+            raise ApiError(404, f"no clause names the agency {agency!r}", code="agency_not_found",
+                           zh=f"没有条款提到“{one_line(agency, 50)}”这个部门，请检查名称或简称。")
         return AgenciesResponse(agencies=directory)
 
     @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}}, tags=["service"])

@@ -7,17 +7,23 @@ calling the API from them. Empty: same origin only, and a foreign ``Origin`` get
 
 from __future__ import annotations
 
+import logging
 from importlib.resources import files
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
+from server.errors import one_line
+
+log = logging.getLogger(__name__)
 
 STATIC = files("server") / "static"
+EXAMPLE_BOT_URL = "http://127.0.0.1:7860"  # where the example host page points; /embed/example points it here
+MAX_REFUSED_ORIGINS_LOGGED = 1000
 
 
 def frame_ancestors(origins: list[str]) -> str:
@@ -82,6 +88,7 @@ def build_embed_router(settings: Settings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     widget, page = _static("embed.js"), _static("embed.html")
     chat_js, chat_css = _static("embed-chat.js"), _static("embed-chat.css")
+    example_page = _static("embed-example.html")
     page_policy = embed_page_policy(settings.allowed_origins)
     cache = {"Cache-Control": "public, max-age=300"}
 
@@ -95,6 +102,31 @@ def build_embed_router(settings: Settings) -> APIRouter:
     def embed_page() -> Response:
         headers = {"Content-Security-Policy": page_policy, "Cache-Control": "no-cache"}
         return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+
+    refused_origins: set[str] = set()
+
+    @router.get("/embed/allowed")
+    def embed_allowed(request: Request) -> Response:
+        """May the page asking frame the chat? embed.js asks before it opens the frame, so a portal that is
+        not in POLICYBOT_ALLOWED_ORIGINS shows a message saying so instead of the browser's blank refusal."""
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        allowed = origin in (None, own) or origin in settings.allowed_origins
+        if not allowed and origin not in refused_origins and len(refused_origins) < MAX_REFUSED_ORIGINS_LOGGED:
+            refused_origins.add(origin)  # one line per origin, however often its visitors open the widget
+            log.warning("widget: %s may not embed the chat; add it to POLICYBOT_ALLOWED_ORIGINS to allow it",
+                        one_line(origin, 200))
+        body = b'{"allowed": true}' if allowed else b'{"allowed": false}'
+        # Any page may ask (the answer is no secret); the answer is about the Origin header, so vary on it.
+        headers = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store", "Vary": "Origin"}
+        return Response(body, media_type="application/json", headers=headers)
+
+    @router.get("/embed/example")
+    def embed_example(request: Request) -> Response:
+        """The example portal page (static/embed-example.html) with its widget pointed at this server, to try it."""
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        page = example_page.replace(EXAMPLE_BOT_URL.encode(), own.encode())
+        return Response(page, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
     @router.get("/embed/chat.js")
     def embed_chat_js() -> Response:

@@ -3,8 +3,10 @@
 ``POST /v1/chat/completions`` answers the last user message, with the earlier user and
 assistant messages as history. The reply's content is the answer followed by its numbered
 sources; the same citations travel as data in a top-level ``citations`` field (in the final
-chunk when streaming), together with ``refused``. A streamed reply's final chunk also carries
-the verified ``answer`` text and ``revised: true`` when verification changed what was streamed.
+chunk when streaming), together with ``refused`` and ``usage`` (cl100k_base tokens of the
+messages and of the content). A streamed reply's final chunk also carries the complete verified
+``content`` (what the pieces joined are, unless ``revised: true`` says verification changed what
+was streamed) and the bare ``answer`` without its sources.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException
 
 from bot.errors import InvalidQuestion
+from bot.llm.prompt import encoding
 from bot.models import Answer, Citation, Turn
 from bot.service import PolicyBot
-from server.errors import INTERNAL_ERROR
+from server.errors import INTERNAL_ERROR, INTERNAL_ERROR_ZH, ApiError, current_language
 from server.schemas import MAX_HISTORY_TURNS, ErrorResponse
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,11 @@ def message_text(content: str | list[dict] | None) -> str:
 
 def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     if messages[-1].role != "user":
-        raise InvalidQuestion(f"the last message must have role 'user' (the question), got {messages[-1].role!r}")
+        raise InvalidQuestion(
+            f"the last message must have role 'user' (the question), got {messages[-1].role!r}",
+            zh="最后一条消息必须是用户的提问（role 为 user）。",
+            code="last_message_not_user",
+        )
     history = [
         Turn(role=m.role, content=message_text(m.content)) for m in messages[:-1] if m.role in ("user", "assistant")
     ]
@@ -87,7 +93,18 @@ def _extras(answer: Answer) -> dict:
     return {"citations": public["citations"], "refused": public["refused"]}
 
 
-def completion(answer: Answer) -> dict:
+def count_tokens(text: str) -> int:
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+def usage(messages: list[ChatMessage], content: str) -> dict:
+    """OpenAI's usage block, counted with cl100k_base (bundled, never downloaded)."""
+    prompt = sum(count_tokens(message_text(m.content)) for m in messages)
+    completion_tokens = count_tokens(content)
+    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens}
+
+
+def completion(answer: Answer, messages: list[ChatMessage]) -> dict:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -101,6 +118,7 @@ def completion(answer: Answer) -> dict:
                 "logprobs": None,
             }
         ],
+        "usage": usage(messages, content_of(answer)),
         **_extras(answer),
     }
 
@@ -109,8 +127,11 @@ def _event(body: dict) -> str:
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def completion_chunks(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str]:
-    """Server-sent events: the role, the answer's pieces, its sources, then citations, then [DONE]."""
+def completion_chunks(
+    first: str | Answer, rest: Iterator[str | Answer], messages: list[ChatMessage], language: str = "zh"
+) -> Iterator[str]:
+    """Server-sent events: the role, the answer's pieces, its sources, then the final chunk (citations,
+    the complete ``content``, ``usage``), then [DONE]."""
     base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()), "model": MODEL_ID}
 
     def chunk(delta: dict, finish_reason: str | None = None, **extra) -> str:
@@ -126,14 +147,19 @@ def completion_chunks(first: str | Answer, rest: Iterator[str | Answer]) -> Iter
             item = next(rest)
     except Exception:  # noqa: BLE001 - the stream has started: report in-band, never a traceback
         log.exception("streaming a chat completion failed")
-        yield _event({"error": {"message": INTERNAL_ERROR, "type": "server_error", "code": 500}})
+        message = INTERNAL_ERROR if language == "en" else INTERNAL_ERROR_ZH
+        yield _event({"error": {"message": message, "type": "server_error", "code": "internal_error", "status": 500}})
         yield "data: [DONE]\n\n"
         return
     if item.citations:
-        yield chunk({"content": "\n\n" + sources_text(item.citations)})
+        sources = "\n\n" + sources_text(item.citations)
+        streamed.append(sources)
+        yield chunk({"content": sources})
     # A generated answer is verified after it was streamed; when that removed something, the
-    # final text (here, and in the web chat) is authoritative and "revised" says so.
-    yield chunk({}, "stop", **_extras(item), answer=item.answer, revised="".join(streamed) != item.answer)
+    # final content (here, and in the web chat) is authoritative and "revised" says so.
+    content = content_of(item)
+    yield chunk({}, "stop", **_extras(item), content=content, answer=item.answer,
+                revised="".join(streamed) != content, usage=usage(messages, content))
     yield "data: [DONE]\n\n"
 
 
@@ -146,12 +172,12 @@ def build_openai_router(bot: PolicyBot) -> APIRouter:
         """Plain JSON, or ``stream: true`` for server-sent events ending in ``data: [DONE]``."""
         question, history = question_and_history(request.messages)
         if not request.stream:
-            return JSONResponse(completion(bot.ask(question, history)))
+            return JSONResponse(completion(bot.ask(question, history), request.messages))
         pieces = bot.stream(question, history)
         # The answer is computed on the first step, so a bad question is still a plain 400.
         first = next(pieces)
         return StreamingResponse(
-            completion_chunks(first, pieces),
+            completion_chunks(first, pieces, request.messages, current_language()),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -166,7 +192,8 @@ def build_openai_router(bot: PolicyBot) -> APIRouter:
     @router.get("/models/{model}", summary="One model (OpenAI-compatible)", responses={404: {"model": ErrorResponse}})
     def model(model: str) -> dict:
         if model != MODEL_ID:
-            raise HTTPException(404, f"the model {model!r} does not exist; use {MODEL_ID!r}")
+            raise ApiError(404, f"the model {model!r} does not exist; use {MODEL_ID!r}", code="model_not_found",
+                           zh=f"没有这个模型，请使用 {MODEL_ID}。")
         return model_card()
 
     return router

@@ -302,3 +302,35 @@ def test_browser_secret_is_kept_under_home_or_taken_from_the_setting(tmp_path):
     assert len(first) >= 32 and app.browser_secret(settings) == first
     assert oct((tmp_path / "home" / "browser-secret").stat().st_mode & 0o777) == "0o600"
     assert app.browser_secret(Settings(home=tmp_path / "other", browser_secret="shared-by-replicas", llm_model=None)) == "shared-by-replicas"
+
+
+def _cited(answer_text: str, quote: str) -> Answer:
+    clause = "（三）人工智能+医疗。建设基地。" + quote
+    return Answer(question="q", answer=answer_text, citations=[
+        Citation(doc_title="计划", clause="二、重点领域 › （三）人工智能+医疗", quote=quote, source="x.txt", clause_text=clause)])
+
+
+def test_a_quote_the_answer_already_shows_is_not_repeated_in_its_source():
+    quote = "（责任单位：省卫生健康委、省药监局）"
+    rendered = app.render_answer(_cited(f"责任单位是省卫生健康委 [1]\n\n> {quote}", quote))
+    sources = rendered[rendered.index('<div class="pb-citations">'):]
+    assert "pb-quote" not in sources  # said once, in the answer
+    assert sources.count(quote) == 1 and f"<mark>{quote}</mark>" in sources  # inside the full clause, folded
+    paraphrased = app.render_answer(_cited("由省卫生健康委牵头 [1]", quote))
+    assert f'<span class="pb-quote">“{quote}”</span>' in paraphrased  # the answer does not quote it: the source does
+
+
+def test_agencies_sort_by_level_then_pinyin():
+    names = ["杭州市经信局", "省科技厅", "浙江省发展和改革委员会", "人行浙江省分行", "省发展改革委", "西湖区科技局"]
+    ordered = sorted(names, key=app.agency_sort_key)
+    assert ordered[:3] == ["省发展改革委", "浙江省发展和改革委员会", "省科技厅"]
+    assert ordered.index("杭州市经信局") < ordered.index("西湖区科技局")
+
+
+def test_the_chat_page_is_zh_cn_with_its_script_first_in_head():
+    from server.page import rewrite_page
+
+    page = rewrite_page(b'<!doctype html>\n<html\n\tlang="en"\n\tstyle="x"><head><meta charset="utf-8"></head>', b"<script>s</script>")
+    assert b'lang="zh-CN"' in page and b'lang="en"' not in page
+    assert page.index(b"<script>s</script>") < page.index(b"<meta")
+    assert b'<html lang="zh-CN">' in rewrite_page(b"<html><head></head>", b"")

@@ -192,6 +192,14 @@
     input.focus();
   });
 
+  // Esc closes the widget even while the visitor types in here: keys pressed inside this frame never
+  // reach the portal page, so the frame asks the widget (embed.js, on the parent page) to close.
+  if (window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !event.isComposing) window.parent.postMessage({ policybot: "close" }, "*");
+    });
+  }
+
   greet();
   var initial = params.get("q");
   if (initial) ask(initial);

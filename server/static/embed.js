@@ -76,7 +76,7 @@
   var close = el(
     "button",
     { background: "transparent", border: "none", color: "#fff", fontSize: "24px", lineHeight: "1", cursor: "pointer",
-      padding: "0 4px", minWidth: "32px", minHeight: "32px" },
+      padding: "0 4px", minWidth: "44px", minHeight: "44px" },
     { type: "button", "aria-label": "关闭", "data-policybot": "close" }
   );
   close.textContent = "×";
@@ -102,12 +102,37 @@
 
   function isOpen() { return panel.style.display !== "none"; }
 
+  var checked = null;  // the server's answer to "may this page frame the chat?", asked once
+
+  function refused() {
+    var box = el("div", { padding: "20px", color: "#1f2328", fontSize: "1rem", lineHeight: "1.7", overflowY: "auto" },
+      { role: "alert", "data-policybot": "refused" });
+    var head = el("p", { margin: "0 0 8px", fontWeight: "600" });
+    head.textContent = "暂时无法在本网站打开政策问答。";
+    var body = el("p", { margin: "0" });
+    body.textContent = "本网站（" + location.origin + "）尚未获准嵌入问答服务。请网站管理员联系问答服务的运维人员，" +
+      "在服务器的 POLICYBOT_ALLOWED_ORIGINS 中加入本网站的地址。";
+    box.appendChild(head);
+    box.appendChild(body);
+    return box;
+  }
+
+  function addFrame() {
+    // Created on first open, so the portal page loads nothing of the chat until it is wanted.
+    frame = el("iframe", { border: "0", width: "100%", flex: "1 1 auto", background: "#fff" },
+      { src: src, title: title, "data-policybot": "frame", referrerpolicy: "strict-origin-when-cross-origin" });
+    panel.appendChild(frame);
+  }
+
   function open() {
-    if (!frame) {
-      // Created on first open, so the portal page loads nothing of the chat until it is wanted.
-      frame = el("iframe", { border: "0", width: "100%", flex: "1 1 auto", background: "#fff" },
-        { src: src, title: title, "data-policybot": "frame", referrerpolicy: "strict-origin-when-cross-origin" });
-      panel.appendChild(frame);
+    if (!checked) {
+      checked = fetch(new URL("embed/allowed", base).href, { mode: "cors", credentials: "omit" })
+        .then(function (res) { return res.ok ? res.json() : { allowed: true }; })
+        .catch(function () { return { allowed: true }; })  // an old server: let the browser decide
+        .then(function (answer) {
+          if (answer && answer.allowed === false) panel.appendChild(refused());
+          else addFrame();
+        });
     }
     panel.style.display = "flex";
     button.setAttribute("aria-expanded", "true");
@@ -125,6 +150,11 @@
   button.addEventListener("click", function () { isOpen() ? hide() : open(); });
   close.addEventListener("click", hide);
   document.addEventListener("keydown", function (event) { if (event.key === "Escape" && isOpen()) hide(); });
+  // Esc pressed inside the chat frame: the frame (and only it) asks to close.
+  window.addEventListener("message", function (event) {
+    if (frame && event.source === frame.contentWindow && event.origin === base.origin &&
+        event.data && event.data.policybot === "close" && isOpen()) hide();
+  });
   window.addEventListener("resize", layout);
 
   function mount() {

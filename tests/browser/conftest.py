@@ -37,10 +37,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = REPO_ROOT / "test-output" / "browser"
-SAMPLE_HOST_PAGE = REPO_ROOT / "docs" / "embed-example.html"
+SAMPLE_HOST_PAGE = REPO_ROOT / "server" / "static" / "embed-example.html"
 SAMPLE_BOT_URL = "http://127.0.0.1:7860"  # what the sample page points at; tests point it at their server
 ADMIN_TOKEN = "browser-test-admin-token"
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+DOCS = REPO_ROOT / "docs"  # the README's screenshots, re-taken by the tests that show those views
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
@@ -78,7 +79,7 @@ class HostPages:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def add_sample(self, path: str, bot_url: str, **attributes: str) -> str:
-        """docs/embed-example.html pointed at ``bot_url``, with extra data-* attributes; returns its URL."""
+        """server/static/embed-example.html pointed at ``bot_url``, with extra data-* attributes; returns its URL."""
         html = SAMPLE_HOST_PAGE.read_text(encoding="utf-8")
         assert SAMPLE_BOT_URL in html, f"{SAMPLE_HOST_PAGE} no longer points at {SAMPLE_BOT_URL}"
         html = html.replace(f"{SAMPLE_BOT_URL}/embed.js", f"{bot_url}/embed.js")
@@ -171,8 +172,8 @@ class Watch:
     external_requests: list[str] = field(default_factory=list)
 
 
-def _open(browser: Browser, watch: Watch, options: dict) -> tuple[object, Page]:
-    context = browser.new_context(locale="zh-CN", **options)
+def _open(browser: Browser, watch: Watch, options: dict, locale: str = "zh-CN") -> tuple[object, Page]:
+    context = browser.new_context(locale=locale, **options)
 
     def only_loopback(route):
         host = urlparse(route.request.url).hostname
@@ -207,6 +208,21 @@ def phone(browser, watch) -> Page:
     context, tab = _open(browser, watch, PHONE)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def open_tab(browser, watch):
+    """``open_tab(options, locale)``: a new browser context and page; closed after the test."""
+    contexts = []
+
+    def open_(options: dict, locale: str = "zh-CN") -> Page:
+        context, tab = _open(browser, watch, options, locale)
+        contexts.append(context)
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -47,8 +47,10 @@ def test_starter_question_thumbs_up_and_clear(page, site, screenshot):
     expect(page.locator("#pb-chatbot .pb-citations")).to_be_visible()
     expect(page.locator("#pb-chatbot")).to_contain_text("算力")
 
+    # The answer has finished streaming (nothing pending) before it is rated.
+    page.wait_for_function("() => !document.querySelector('#pb-chatbot .pending, #pb-chatbot .generating')")
     page.locator("#pb-chatbot").get_by_role("button", name="赞", exact=True).last.click()  # Gradio's thumbs up, in Chinese
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # bounded; a loaded 2-core machine may take a while to store it
     while not site.feedback.recent(1) and time.monotonic() < deadline:
         time.sleep(0.2)
     (rating,) = site.feedback.recent(1)

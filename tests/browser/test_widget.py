@@ -1,8 +1,12 @@
-"""The portal widget in Chromium: docs/embed-example.html on another origin, at phone width."""
+"""The portal widget in Chromium: server/static/embed-example.html on another origin, at phone width."""
 
 from __future__ import annotations
 
+import logging
+
 from playwright.sync_api import expect
+
+from tests.browser.conftest import DOCS
 
 MEDICAL = "人工智能+医疗由哪些部门负责？"
 
@@ -64,14 +68,55 @@ def test_initial_question_and_colour_from_data_attributes(page, site, portal, sc
     expect(chat.locator(".pb-sources")).to_contain_text("（三）加强创新要素供给")
     expect(chat.locator("#pb-send")).to_have_css("background-color", "rgb(0, 135, 90)")
     screenshot(page, "initial-question")
+    page.screenshot(path=str(DOCS / "widget.png"))  # the README's picture of the widget
 
 
-def test_an_unlisted_portal_cannot_frame_the_chat(page, site, start_site, portal, screenshot):
+def test_an_unlisted_portal_is_told_why_and_the_server_logs_it_once(page, site, start_site, portal, screenshot, caplog):
     strict = start_site(site.bot, allowed_origins=[])  # same origin only
-    page.goto(portal.add_sample("/unlisted.html", strict.url))
-    open_widget(page)
-    page.wait_for_function("document.querySelector('[data-policybot=frame]') !== null")
+    url = portal.add_sample("/unlisted.html", strict.url)
+    with caplog.at_level(logging.WARNING, logger="server.embed"):
+        for _ in range(2):  # two visits, one log line
+            page.goto(url)
+            open_widget(page)
+            refusal = page.locator("[data-policybot=refused]")
+            expect(refusal).to_contain_text("暂时无法在本网站打开政策问答")
+            expect(refusal).to_contain_text(portal.origin)
+            expect(page.locator("[data-policybot=frame]")).to_have_count(0)
+    screenshot(page, "refused")
+    lines = [r.getMessage() for r in caplog.records if r.name == "server.embed"]
+    assert len(lines) == 1 and portal.origin in lines[0] and "POLICYBOT_ALLOWED_ORIGINS" in lines[0]
+
+    # Even a page that skips the check cannot frame the chat: the browser enforces frame-ancestors.
+    page.evaluate("""url => { const f = document.createElement('iframe'); f.src = url; f.id = 'direct';
+                              document.body.appendChild(f); }""", strict.url + "/embed")
+    page.wait_for_function("document.getElementById('direct') !== null")
     (frame,) = [f for f in page.frames if f != page.main_frame]
     frame.wait_for_load_state("load")
-    assert frame.locator("#pb-form").count() == 0  # the browser refused to show it
-    screenshot(page, "refused")
+    assert frame.locator("#pb-form").count() == 0
+
+
+def test_the_server_serves_the_example_host_page_to_try_the_widget(phone, site):
+    phone.goto(site.url + "/embed/example")
+    expect(phone.locator("h1")).to_contain_text("示例门户")
+    chat = open_widget(phone)
+    chat.locator("#pb-input").fill(MEDICAL)
+    chat.locator("#pb-send").click()
+    expect(chat.locator(".pb-bot").last).to_contain_text("省卫生健康委")
+
+
+def test_the_widgets_chat_page_passes_axe_on_a_phone(phone, site):
+    from tests.browser.test_accessibility import blocking_violations
+
+    phone.goto(site.url + "/embed")
+    phone.locator("#pb-input").fill(MEDICAL)
+    phone.locator("#pb-send").click()
+    expect(phone.locator(".pb-sources").last).to_contain_text("引用条款")
+    phone.locator(".pb-sources summary").first.click()
+    assert blocking_violations(phone) == []
+    small = phone.evaluate(
+        """() => [...document.querySelectorAll('button, summary, textarea')]
+                .map(e => [e.textContent.trim().slice(0, 12) || e.id, e.getBoundingClientRect()])
+                .filter(([, r]) => r.height < 43.5)
+                .map(([name, r]) => `${name}: ${Math.round(r.height)}px`)"""
+    )
+    assert small == []

@@ -62,9 +62,12 @@ def test_states_from_the_text(docs):
 
 
 def test_a_draft_alone_is_in_use_and_expiry_depends_on_the_day(docs):
-    draft = docs["qinghe-biaozhu-measures-draft"]
+    draft, final = docs["qinghe-biaozhu-measures-draft"], docs["qinghe-biaozhu-measures"]
     assert document_states([draft], {}, TODAY)[draft.doc_id].state == "draft"
-    assert document_states([draft], {}, date(2028, 7, 1))[draft.doc_id].state == "expired"  # 有效期至2028年6月30日
+    # A draft's 有效期三年 is the final's: the draft itself does not expire by it.
+    assert document_states([draft], {}, date(2029, 1, 1))[draft.doc_id].state == "draft"
+    assert document_states([final], {}, date(2028, 8, 31))[final.doc_id].state == "in_force"
+    assert document_states([final], {}, date(2028, 9, 1))[final.doc_id].state == "expired"  # 有效期至2028年8月31日
     pilot = docs["qinghe-suanli-pilot-rules"]
     assert document_states([pilot], {}, date(2023, 6, 1))[pilot.doc_id].state == "in_force"
 

@@ -19,12 +19,15 @@ PORTAL = "https://portal.example.gov.cn"
 
 
 def assert_json_error(response, status: int, *fragments: str) -> str:
-    """A 4xx JSON error in the one shape, with a one-line message and no traceback."""
+    """A 4xx JSON error in the one shape (a stable string ``code`` beside the status), with a one-line
+    message and no traceback. The fragments are checked in the message's language (English where the
+    client asked for it with Accept-Language, as ``Served.client()`` does)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     error = response.json()["error"]
     message = error["message"]
-    assert error["code"] == status and error["type"]
+    assert error["status"] == status and error["type"]
+    assert isinstance(error["code"], str) and error["code"].isascii() and " " not in error["code"]
     assert message and "\n" not in message and "Traceback" not in response.text
     for fragment in fragments:
         assert fragment in message
@@ -63,7 +66,9 @@ class Served:
     feedback: FeedbackStore
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30.0, trust_env=False, **kwargs)
+        """An HTTP client that asks for English error messages (Chinese is the default)."""
+        headers = {"Accept-Language": "en", **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, timeout=30.0, trust_env=False, headers=headers, **kwargs)
 
 
 @pytest.fixture(scope="session")

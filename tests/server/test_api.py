@@ -156,3 +156,28 @@ def test_openapi_spec_describes_the_api(client):
         assert path in paths
     assert "/api/admin/ingest" not in paths  # off without POLICYBOT_ADMIN_TOKEN
     assert "question" in spec["components"]["schemas"]["AskRequest"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "code", "chinese"),
+    [
+        ({"json": {"question": "   "}}, 400, "question_empty", "问题是空的"),
+        ({"json": {"question": "问" * 2001}}, 400, "question_too_long", "2000 字以内"),
+        ({"content": b'{"question": "AI+', "headers": {"content-type": "application/json"}}, 400, "invalid_json", "合法的 JSON"),
+        ({"json": ["question"]}, 422, "body_not_object", "JSON 对象"),
+    ],
+    ids=["empty", "too-long", "malformed", "not-object"],
+)
+def test_errors_are_chinese_with_a_stable_code_unless_english_is_asked(served, request_kwargs, status, code, chinese):
+    with served.client(headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}) as chinese_client:
+        error = chinese_client.post("/api/ask", **request_kwargs).json()["error"]
+    assert (error["status"], error["code"]) == (status, code) and chinese in error["message"]
+    with served.client(headers={"Accept-Language": "en-GB,en;q=0.9"}) as english_client:
+        english = english_client.post("/api/ask", **request_kwargs).json()["error"]
+    assert english["code"] == code and english["message"] != error["message"] and chinese not in english["message"]
+
+
+def test_not_found_is_chinese_by_default(served):
+    with served.client(headers={"Accept-Language": ""}) as plain:
+        error = plain.get("/api/agencies", params={"agency": "不存在的部门"}).json()["error"]
+    assert error["code"] == "agency_not_found" and "不存在的部门" in error["message"] and error["status"] == 404

@@ -13,7 +13,7 @@ MEDICAL = "人工智能+医疗由哪些部门负责？"
 
 @pytest.fixture
 def llm(served):
-    http_client = httpx.Client(trust_env=False, timeout=30.0)
+    http_client = httpx.Client(trust_env=False, timeout=30.0, headers={"Accept-Language": "en"})
     yield openai.OpenAI(base_url=f"{served.url}/v1", api_key="not-needed", max_retries=0, http_client=http_client)
     http_client.close()
 
@@ -34,6 +34,9 @@ def test_completion_carries_answer_sources_and_structured_citations(llm):
     assert citations[0]["clause"].endswith("（三）人工智能+医疗")
     assert citations[0]["quote"] in content  # the sources in the text are the structured ones
     assert completion.model_extra["refused"] is False
+    usage = completion.usage  # counted with cl100k_base
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > usage.prompt_tokens
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
 def test_history_and_content_parts_are_understood(llm):
@@ -64,7 +67,9 @@ def test_streamed_completion_ends_with_citations(llm):
     assert final.choices[0].finish_reason == "stop"
     assert final.model_extra["citations"][0]["clause"].endswith("（三）人工智能+医疗")
     assert final.model_extra["revised"] is False
+    assert text == final.model_extra["content"]  # the pieces add up to the complete reply, sources included
     assert text.startswith(final.model_extra["answer"])
+    assert final.usage.completion_tokens > 0
 
 
 def test_stream_is_server_sent_events_ending_in_done(served):

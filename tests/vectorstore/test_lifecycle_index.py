@@ -77,21 +77,22 @@ def test_replacing_a_document_keeps_its_admin_status(store, docs, tmp_path):
 
 
 def test_the_day_an_expiry_passes_changes_the_version(store, docs):
-    draft = docs["qinghe-biaozhu-measures-draft"]  # 有效期至2028年6月30日
-    ingest(store, draft)
+    final = docs["qinghe-biaozhu-measures"]  # 自2025年9月1日起施行，有效期三年: 有效期至2028年8月31日
+    ingest(store, final)
 
     class Clocked(HybridRetriever):
-        day = date(2028, 6, 30)
+        day = date(2028, 8, 31)
 
         def today(self):
             return self.day
 
     retriever = Clocked(store, store.settings, refresh_seconds=0)
     first = retriever.snapshot()
-    assert first.states[draft.doc_id].state == "draft"
-    retriever.day = date(2028, 7, 1)
+    assert first.states[final.doc_id].state == "in_force" and first.documents
+    retriever.day = date(2028, 9, 1)
     second = retriever.snapshot()
-    assert second.states[draft.doc_id].state == "expired" and second.version != first.version
+    assert second.states[final.doc_id].state == "expired" and second.version != first.version
+    assert second.documents == [] and retriever.search("数据标注企业奖励", k=3) == []
 
 
 def test_readers_see_the_old_set_or_the_new_during_removals(store, docs):
