@@ -21,6 +21,8 @@ _ORG_SUFFIX = (
 )
 # List numbering at the start of a line ("1. ", "2、") states nothing.
 _LIST_NUMBER_RE = re.compile(r"^(\s*(?:[-*>]\s*)?)\d{1,2}[.．、]\s*", re.M)
+# Identifiers (doc-9566e9bc…, file names, e-mail addresses) hold digits but state no figure.
+_IDENTIFIER_RE = re.compile(r"[A-Za-z0-9_.@/-]*[A-Za-z][A-Za-z0-9_.@/-]*\d[A-Za-z0-9_.@/-]*|[A-Za-z0-9_.@/-]*\d[A-Za-z0-9_.@/-]*[A-Za-z][A-Za-z0-9_.@/-]*")
 # Where a name may start: an administrative level or a place name (two to four characters before 省/市/县/区).
 _ORG_START = r"(?:国务院|国家|中央|省委|市委|县委|区委|省|市|县|区|[\u4e00-\u9fff]{2,4}?(?:省|市|县|区))"
 _ORG_RE = re.compile(rf"{_ORG_START}[\u4e00-\u9fff]{{0,12}}?{_ORG_SUFFIX}(?![\u4e00-\u9fff]{{0,1}}(?:长|员|门|分|务))")
@@ -61,7 +63,7 @@ def ungrounded(answer: Answer) -> list[str]:
     """The figures and organisations ``answer`` states that none of its cited clauses contains."""
     if answer.refused:
         return []
-    text = _LIST_NUMBER_RE.sub(r"\1", MARKER_RE.sub(" ", answer.answer))
+    text = _IDENTIFIER_RE.sub(" ", _LIST_NUMBER_RE.sub(r"\1", MARKER_RE.sub(" ", answer.answer)))
     support = _support(answer)
     missing = [f"figure {n}" for n in sorted(figures(text) - figures(support))]
     seen: set[str] = set()

@@ -146,7 +146,7 @@ def notes(citations: list[Citation], snapshot: IndexSnapshot) -> list[str]:
                 kind = "征求意见稿" if old.is_draft else "旧版本"
                 found.append(
                     f"《{document.title}》取代了此前的《{old.title}》；所引条款与{kind}的表述不同，以现行文件为准"
-                    f"（逐条对照：policybot diff {old.doc_id} {document.doc_id}）。"
+                    f"（可以问“正式稿和{kind}有什么不同”查看逐条对照）。"
                 )
     return found
 
