@@ -69,7 +69,8 @@ def score(line: dict, answer: Answer) -> Scored:
         failures.append(f"must_not_match {pattern!r} matched")
     if "expect_refused" in line and bool(line["expect_refused"]) != answer.refused:
         failures.append(f"refused={answer.refused}, expected {bool(line['expect_refused'])}")
-    result.ungrounded = ungrounded(answer)
+    asked = " ".join([line.get("question", "")] + [t["content"] for t in line.get("history") or [] if t["role"] == "user"])
+    result.ungrounded = ungrounded(answer, asked)
     failures.extend(f"not in the cited clauses: {item}" for item in result.ungrounded)
     result.passed = not failures
     return result

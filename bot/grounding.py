@@ -59,13 +59,17 @@ def _found(name: str, support: str) -> bool:
     return False
 
 
-def ungrounded(answer: Answer) -> list[str]:
-    """The figures and organisations ``answer`` states that none of its cited clauses contains."""
+def ungrounded(answer: Answer, asked: str = "") -> list[str]:
+    """The figures and organisations ``answer`` states that none of its cited clauses contains.
+
+    ``asked`` is what the user said (question and earlier turns): repeating the asker's own figures
+    ("支出500万元 × 30%") states nothing about a policy.
+    """
     if answer.refused:
         return []
     text = _IDENTIFIER_RE.sub(" ", _LIST_NUMBER_RE.sub(r"\1", MARKER_RE.sub(" ", answer.answer)))
     support = _support(answer)
-    missing = [f"figure {n}" for n in sorted(figures(text) - figures(support))]
+    missing = [f"figure {n}" for n in sorted(figures(text) - figures(support) - figures(asked or answer.question))]
     seen: set[str] = set()
     for name in organisations(text):
         if name not in seen and not _found(name, support):

@@ -250,7 +250,7 @@ def comparison_answer(question: str, snapshot: IndexSnapshot) -> Answer | None:
         lines.extend(quotes)
     hidden = len(diff.changes) - MAX_LISTED_CHANGES
     if hidden > 0:
-        lines.append(f"另有 {hidden} 处变化未列出（policybot diff {old.doc_id} {new.doc_id} 可查看全部）。")
+        lines.append("其余变化未列出；可以接着问某一条有什么变化。")
     state = snapshot.states[new.doc_id]
     lines.append(f"*现行版本为《{new.title}》（{state.label}）；《{old.title}》{snapshot.states[old.doc_id].reason}，仅供对照。*")
     return Answer(question=question, answer="\n".join(lines), refused=False, citations=citations, route="compare")
