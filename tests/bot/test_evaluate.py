@@ -72,6 +72,10 @@ def test_a_figure_or_organisation_missing_from_the_cited_clause_fails_the_answer
     invented_agency = answer(text="由省经信厅负责 [1]")
     assert score({"id": "c", "expect_refused": False}, invented_agency).ungrounded == ["organisation 省经信厅"]
     # List numbering and citation markers state nothing; a longer name of a cited agency is the same agency.
+    # The asker's own figures, said back, are no claim about a policy.
+    echoed = answer(text="按您的支出500万元计 [1]")
+    assert score({"id": "e", "question": "花了500万元能补多少", "expect_refused": False}, echoed).ungrounded == []
+    assert score({"id": "f", "question": "能补多少", "expect_refused": False}, echoed).ungrounded == ["figure 500"]
     listed = answer(text="1. 浙江省卫生健康委 [1]\n2. 省卫生健康委 [1]")
     assert score({"id": "d", "expect_refused": False}, listed).ungrounded == []
 
