@@ -135,8 +135,10 @@ def test_the_page_is_chinese_whatever_the_browser_language(open_tab, site):
     assert english == [], f"controls named in English: {english}"
 
 
+# A checkbox's target is its whole label: a tap anywhere on the label ticks it.
 SMALL_TARGETS = """(min) => [...document.querySelectorAll('button, [role=tab], summary, textarea, input, #pb-elder')]
         .filter(e => e.offsetParent !== null && e.getClientRects().length)
+        .map(e => (e.type === 'checkbox' || e.type === 'radio') && e.closest('label') ? e.closest('label') : e)
         .map(e => [e.getAttribute('aria-label') || e.innerText.slice(0, 20) || e.id, e.getBoundingClientRect()])
         .filter(([, r]) => r.height < min - 0.5 || r.width < min - 0.5)
         .map(([name, r]) => `${name}: ${Math.round(r.width)}×${Math.round(r.height)}`)"""
