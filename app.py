@@ -38,10 +38,10 @@ import gradio as gr  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
-from bot.errors import PolicyBotError  # noqa: E402
+from core.errors import PolicyBotError  # noqa: E402
 from bot.models import Answer, Citation  # noqa: E402
 from bot.service import PolicyBot  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from server import catalog  # noqa: E402
 from server.admin import build_admin_router  # noqa: E402
 from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa: E402

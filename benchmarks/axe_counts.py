@@ -17,7 +17,7 @@ from playwright.sync_api import expect, sync_playwright
 
 import app
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from server.feedback import FeedbackStore
 from server.runner import BackgroundServer
 

@@ -50,7 +50,7 @@ def run_set(eval_set: EvalSet, out_dir: Path) -> dict:
     """A fresh index of the bundled corpus plus the set's documents, then every question of the set."""
     from bot.evaluate import run_eval
     from bot.service import PolicyBot
-    from bot.settings import Settings
+    from core.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="policybot-eval-") as home:
         os.environ["POLICYBOT_HOME"] = home

@@ -146,7 +146,7 @@ def run_one(size: int, backend: str, workdir: Path) -> dict:
 
     from bot.evaluate import percentile, score
     from bot.service import PolicyBot
-    from bot.settings import Settings
+    from core.settings import Settings
 
     files = sorted((workdir / "corpus").glob("synthetic-*.txt"))[:size]
     assert len(files) == size, f"the corpus has {len(files)} documents, not {size}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.abstain import guard
 from bot.agencies import find_agencies
-from bot.errors import InvalidQuestion, PolicyBotError
+from core.errors import InvalidQuestion, PolicyBotError
 from bot.gazetteer import Division, gazetteer, stem
 from bot.models import Turn
 from bot.organisations import find_organisations

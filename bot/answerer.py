@@ -21,7 +21,7 @@ from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
 from bot.router import PROVINCES, WITHIN
 from bot.scope import NATIONWIDE
-from bot.settings import Settings
+from core.settings import Settings
 from prompts import load_replies
 from vectorstore.retriever import HybridRetriever, ScoredChunk
 

@@ -8,11 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from bot.errors import PolicyBotError
+from core.errors import PolicyBotError
 
 
 def _settings():
-    from bot.settings import Settings
+    from core.settings import Settings
 
     try:
         return Settings()

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import PolicyBotError
+from core.errors import PolicyBotError
 from bot.grounding import ungrounded
 from bot.models import Answer, Turn
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bot.errors import PolicyBotError
+from core.errors import PolicyBotError
 
 DIVISIONS_CSV = Path(__file__).resolve().parents[1] / "data" / "lexicons" / "divisions.csv"
 LEVELS = ("province", "prefecture", "county")

@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from bot.compare import DocumentDiff, compare_documents
-from bot.errors import PolicyBotError
-from bot.settings import Settings
+from core.errors import PolicyBotError
+from core.settings import Settings
 from ingest.lifecycle import LABELS, DocumentState, LifecycleRecord, check_state, document_states
 from ingest.models import Document
 from vectorstore.audit import AuditLog

@@ -22,7 +22,7 @@ from bot.compare import ClauseChange, ClauseSide, compare_documents, pair_clause
 from bot.models import Answer, Citation
 from bot.planindex import split_sentences
 from bot.references import title_kind
-from bot.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import HybridRetriever, IndexSnapshot
 from vectorstore.text import GENERIC_TERMS

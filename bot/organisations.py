@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bot.errors import PolicyBotError
+from core.errors import PolicyBotError
 from bot.gazetteer import gazetteer
 
 ORGANISATIONS_TOML = Path(__file__).resolve().parents[1] / "data" / "lexicons" / "organisations.toml"

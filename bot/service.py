@@ -16,11 +16,11 @@ from bot.answerer import ExtractiveAnswerer
 from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.library import DocumentLibrary
-from bot.errors import PolicyBotError, UnsupportedDocument
+from core.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
 from bot.models import Answer, Turn
 from bot.planindex import PlanIndex
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.chunker import ClauseChunker
 from ingest.models import Document
 from ingest.pipeline import expand_paths

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from bot.errors import UnsupportedDocument
+from core.errors import UnsupportedDocument
 from ingest.chunker import ClauseChunker
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ingest.models import Chunk, Document

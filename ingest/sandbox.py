@@ -31,7 +31,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bot.errors import PolicyBotError, UnsupportedDocument
+from core.errors import PolicyBotError, UnsupportedDocument
 from ingest.models import Document
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from bot.compare import DocumentDiff
 from bot.library import DocumentDetail, DocumentInfo, DocumentNotFound, token_actor
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from server.embed import STATIC
 from server.schemas import ErrorResponse
 

@@ -16,10 +16,10 @@ from starlette.exceptions import HTTPException
 
 from bot.eligibility import EligibilityResult
 from bot.library import DocumentNotFound
-from bot.errors import InvalidQuestion, UnsupportedDocument
+from core.errors import InvalidQuestion, UnsupportedDocument
 from bot.models import Answer
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.loaders import SUPPORTED_SUFFIXES
 from server import catalog
 from server.admin import require_admin

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.settings import Settings
+from core.settings import Settings
 from server.errors import one_line
 
 log = logging.getLogger(__name__)

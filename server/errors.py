@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.errors import IndexUnavailable, InvalidQuestion, LLMUnavailable, PolicyBotError, UnsupportedDocument
+from core.errors import IndexUnavailable, InvalidQuestion, LLMUnavailable, PolicyBotError, UnsupportedDocument
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.settings import Settings
+from core.settings import Settings
 from server.errors import error_response, one_line
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.errors import InvalidQuestion
+from core.errors import InvalidQuestion
 from bot.llm.prompt import encoding
 from bot.models import Answer, Citation, Turn
 from bot.service import PolicyBot

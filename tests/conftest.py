@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.settings import Settings, get_settings  # noqa: E402
+from core.settings import Settings, get_settings  # noqa: E402
 from vectorstore.embeddings import E5EmbeddingFunction  # noqa: E402
 
 PLAN_PATH = REPO_ROOT / "data" / "policies" / "zhejiang-ai-plus-action-plan-2024-2027-draft.txt"

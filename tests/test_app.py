@@ -8,7 +8,7 @@ import pytest
 import app
 from bot.models import Answer, Citation
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from server import catalog
 from server.feedback import FeedbackStore
 from server.runner import BackgroundServer
@@ -145,7 +145,7 @@ def test_too_long_question_is_refused_in_chinese(bot):
 
 
 def test_index_outage_on_the_page_names_no_server_address():
-    from bot.errors import IndexUnavailable
+    from core.errors import IndexUnavailable
 
     class Outage:
         def stream(self, question, history):

@@ -14,7 +14,7 @@ import time as clock
 import uuid
 from pathlib import Path
 
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.models import Document
 
 ACTIONS = ("added", "replaced", "superseded", "withdrawn", "expired", "status", "removed")

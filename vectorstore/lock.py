@@ -14,8 +14,8 @@ import json
 import os
 from pathlib import Path
 
-from bot.errors import IndexUnavailable
-from bot.settings import Settings
+from core.errors import IndexUnavailable
+from core.settings import Settings
 
 
 class IndexBusy(IndexUnavailable):

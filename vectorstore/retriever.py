@@ -13,7 +13,7 @@ from datetime import date
 import bm25s
 import numpy as np
 
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.lifecycle import DocumentState, document_states
 from ingest.models import KIND_HINTS, Chunk, Document
 from vectorstore.embeddings import QueryVectorCache

@@ -21,8 +21,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from bot.errors import IndexUnavailable
-from bot.settings import Settings
+from core.errors import IndexUnavailable
+from core.settings import Settings
 from ingest.lifecycle import STATES, LifecycleRecord
 from ingest.models import Chunk, Document
 from vectorstore.embeddings import E5_DIMENSIONS, E5EmbeddingFunction

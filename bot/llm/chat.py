@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 
 import openai
 
-from bot.errors import ConfigError, LLMUnavailable
-from bot.settings import Settings
+from core.errors import ConfigError, LLMUnavailable
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

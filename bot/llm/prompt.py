@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import tiktoken
 
-from bot.errors import ConfigError
+from core.errors import ConfigError
 from bot.llm.chat import Message
 from bot.models import Turn
 from bot.planindex import split_sentences

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bot.answerer import ExtractiveAnswerer, Retrieval
-from bot.errors import LLMUnavailable
+from core.errors import LLMUnavailable
 from bot.llm.chat import ChatModel, Message, OpenAIChatModel, redact
 from bot.llm.prompt import Prompt, PromptBuilder, Source
 from bot.llm.verify import CitationNumbers, Verified, supporting_quote, verify
 from bot.models import Answer, Citation, Turn
-from bot.settings import Settings
+from core.settings import Settings
 from prompts import load_llm_prompts
 
 log = logging.getLogger(__name__)

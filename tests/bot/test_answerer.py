@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from bot.errors import InvalidQuestion
+from core.errors import InvalidQuestion
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from bot.cache import AnswerCache, answer_key, normalise_question
 from bot.models import Answer, Citation, Turn
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from tests.fakes.chat_model import ScriptedChatModel
 
 UNIQUE = "星河算力通票"

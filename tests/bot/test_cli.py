@@ -66,7 +66,7 @@ def test_empty_question_is_a_one_line_error(home):
 
 
 def test_ingest_stops_with_a_clear_message_while_another_process_writes_the_index(home, tmp_path):
-    from bot.settings import Settings
+    from core.settings import Settings
     from vectorstore.lock import IndexLock
 
     with IndexLock(Settings(home=home), "policybot serve"):

@@ -14,7 +14,7 @@ import pytest
 
 from bot.eligibility import Profile, check_profile, profile_from_text
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import parse_file
 
 REPO = Path(__file__).resolve().parents[2]

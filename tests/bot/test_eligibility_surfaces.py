@@ -14,7 +14,7 @@ import pytest
 import app
 from bot.eligibility import place_roles, profile_from_text
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMPUTE_RULES = REPO / "tests" / "fixtures" / "eligibility" / "yangliShi-suanli-butie-test-sample.txt"

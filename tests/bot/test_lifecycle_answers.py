@@ -15,7 +15,7 @@ import pytest
 
 from bot import lifecycle
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LIFECYCLE = ROOT / "tests" / "fixtures" / "lifecycle"

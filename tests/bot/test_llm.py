@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from bot.errors import ConfigError
+from core.errors import ConfigError
 from bot.llm import LLMAnswerer, llm_configured
 from bot.llm.prompt import PromptBuilder, Source, count_message_tokens, count_tokens, encoding
 from bot.llm.verify import figures, verify
 from bot.models import Answer, Turn
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from prompts import PROMPTS_DIR, load_llm_prompts
 from tests.fakes.chat_model import Pieces, ScriptedChatModel, Stall
 from tests.fakes.openai_server import FakeOpenAIServer, Reply

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 COMPUTE_RULES = Path(__file__).resolve().parents[1] / "fixtures" / "eligibility" / "yangliShi-suanli-butie-test-sample.txt"
 

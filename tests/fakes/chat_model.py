@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.errors import LLMUnavailable
+from core.errors import LLMUnavailable
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import PolicyBotError, UnsupportedDocument
+from core.errors import PolicyBotError, UnsupportedDocument
 from ingest.loaders import load_file
 from ingest.pipeline import expand_paths, parse_file
 

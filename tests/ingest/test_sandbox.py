@@ -11,9 +11,9 @@ import zipfile
 
 import pytest
 
-from bot.errors import UnsupportedDocument
+from core.errors import UnsupportedDocument
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from ingest import sandbox
 from ingest.pipeline import MAX_DOCX_RATIO, parse_file, refuse_zip_bomb
 from ingest.sandbox import ParseSandbox, parse_file_isolated

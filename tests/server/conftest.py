@@ -11,7 +11,7 @@ import pytest
 
 import app
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from server.feedback import FeedbackStore
 from server.runner import BackgroundServer
 

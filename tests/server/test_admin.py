@@ -8,7 +8,7 @@ import pytest
 
 from bot.service import PolicyBot
 from server.api import upload_name
-from bot.settings import Settings
+from core.settings import Settings
 
 TOKEN = "test-admin-token-7f3a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

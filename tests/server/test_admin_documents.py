@@ -9,7 +9,7 @@ import pytest
 
 from bot.library import token_actor
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 TOKEN = "lifecycle-admin-token-5d2e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import parse_file
 
 TOKEN = "concurrent-admin-token-41c9"

@@ -25,7 +25,7 @@ def test_caps_tiers_and_provider_scope_over_http(serve, tmp_path_factory):
     from pathlib import Path
 
     from bot.service import PolicyBot
-    from bot.settings import Settings
+    from core.settings import Settings
 
     rules = Path(__file__).resolve().parents[1] / "fixtures" / "eligibility" / "yangliShi-suanli-butie-test-sample.txt"
     policybot = PolicyBot(Settings(home=tmp_path_factory.mktemp("eligibility-api")))

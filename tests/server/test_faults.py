@@ -19,7 +19,7 @@ import pytest
 from tests.chroma_support import free_port, heartbeat_ok
 
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 QUESTION = "人工智能+医疗由哪些部门负责？"
 RECOVERY_SECONDS = 90.0  # a wait that ends as soon as the server answers again

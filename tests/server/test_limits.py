@@ -53,7 +53,7 @@ def test_api_answers_429_with_retry_after(limited, json_error):
 
 
 def test_settings_reach_the_gradio_queue(bot, tmp_path):
-    from bot.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(home=tmp_path, chat_concurrency=3, chat_queue_size=9)
     server = app.build_server(bot, settings)

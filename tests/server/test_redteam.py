@@ -12,7 +12,7 @@ import re
 import pytest
 
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 PORTAL = "https://portal.example.gov.cn"  # as in conftest.py (served)
 

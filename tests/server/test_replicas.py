@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from bot.service import PolicyBot
-from bot.settings import Settings
+from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "replica-admin-token-Zq81x"

@@ -15,7 +15,7 @@ import time
 import pytest
 import redis
 
-from bot.settings import Settings
+from core.settings import Settings
 from server.limits import SharedRateLimiter, rate_limiter
 from tests.chroma_support import free_port
 

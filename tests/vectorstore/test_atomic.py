@@ -116,7 +116,7 @@ def test_failure_after_the_first_batch_leaves_the_previous_version_live(store, v
 KILLED_INGEST = """
 import json, sys, time
 import vectorstore.store as store_module
-from bot.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import chunk_document, parse_file
 from vectorstore.embeddings import E5EmbeddingFunction
 from vectorstore.store import ClauseStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import IndexUnavailable
-from bot.settings import Settings
+from core.errors import IndexUnavailable
+from core.settings import Settings
 from ingest.pipeline import chunk_document, parse_file
 from vectorstore.store import ClauseStore
 
@@ -173,8 +173,8 @@ def test_unwritable_home_is_a_clear_error_at_start(tmp_path, monkeypatch, errno_
     import os
     from pathlib import Path
 
-    from bot.errors import IndexUnavailable
-    from bot.settings import Settings
+    from core.errors import IndexUnavailable
+    from core.settings import Settings
     from vectorstore.store import ClauseStore
 
     def refuse(self, data):
