@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.settings import Settings
 from ingest.models import Document
+from vectorstore.embeddings import E5EmbeddingFunction
 
 ACTIONS = ("added", "replaced", "superseded", "withdrawn", "expired", "status", "removed")
 _NO_VECTOR = [1.0]  # audit records are read in order, never searched by similarity
@@ -28,7 +29,11 @@ class AuditLog:
         if settings.chroma_url:
             if client is None:
                 raise ValueError("an audit log on a Chroma server needs the server's client")
-            self.collection = client.get_or_create_collection(f"{settings.collection_prefix}-audit", embedding_function=None)
+            # Records carry their own (constant) vector, so the project's embedder is never called here; naming it
+            # keeps Chroma from ever reaching for its default, downloading embedding function.
+            self.collection = client.get_or_create_collection(
+                f"{settings.collection_prefix}-audit", embedding_function=E5EmbeddingFunction()
+            )
         self.path = Path(settings.home) / "audit.jsonl"
 
     @property
