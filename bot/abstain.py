@@ -15,7 +15,7 @@ import jieba
 
 from bot.gazetteer import gazetteer
 from vectorstore.retriever import ScoredChunk
-from vectorstore.text import GENERIC_TERMS, STOPWORDS, expand_query, tokenize
+from vectorstore.text import GENERIC_TERMS, STOPWORDS, expand_query
 
 # --- guards: refused whatever the documents say --------------------------------------------
 _INJECTION = re.compile(
@@ -79,6 +79,7 @@ class TermStatistics(Protocol):
     def idf(self, token: str) -> float: ...
     def chunk_terms(self, chunk_id: str) -> set[str]: ...
     def mentions(self, phrase: str) -> bool: ...
+    def tokenize(self, text: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Coverage:
     unmatched_words: int = 0  # the question's content words the best clauses do not contain
     matched_ratio: float = 1.0  # and the share they do
     unheard_of: tuple[str, ...] = ()  # its specific words (3+ characters) that no indexed clause contains
+    most_used_match: int = 2  # how many clauses use the most used of the question's words the clauses contain
 
     @property
     def covered(self) -> bool:
@@ -100,6 +102,10 @@ class Coverage:
             return False
         # "个税APP里的子女教育专项附加扣除": a clause that shares one word (扣除) of many is not about it.
         if not self.title_hit and self.unmatched_words >= MIN_UNMATCHED_WORDS and self.matched_ratio <= MIN_MATCHED_RATIO:
+            return False
+        # "今天天气怎么样": none of the question's own words is in the clauses, and what matched is a word a
+        # single clause uses in passing ("天气" in "海洋极端天气预测"): no evidence they are about the question.
+        if not self.title_hit and self.matched_ratio == 0 and self.most_used_match <= 1:
             return False
         # "住房公积金贷款…": the most specific thing asked about appears in no document at all.
         if self.unheard_of and self.matched_ratio < 0.5 and not self.title_hit:
@@ -115,10 +121,10 @@ def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: in
     """
     if not hits:
         return Coverage(0.0, True, False)
-    own = set(tokenize(query))
+    own = set(stats.tokenize(query))
     tokens = [
         t
-        for t in dict.fromkeys(tokenize(expand_query(query)))
+        for t in dict.fromkeys(stats.tokenize(expand_query(query)))
         if t not in GENERIC_TERMS and len(t) > 1 and ((t in own and _CJK_RE.search(t)) or stats.document_frequency(t))
     ]
     title_hit = any(h.title_hit for h in hits[:top])
@@ -126,7 +132,7 @@ def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: in
         return Coverage(1.0 if title_hit else 0.0, False, title_hit)
     known: set[str] = set()
     for hit in hits[:top]:
-        known |= stats.chunk_terms(hit.chunk.id) or set(tokenize(hit.chunk.search_text()))
+        known |= stats.chunk_terms(hit.chunk.id) or set(stats.tokenize(hit.chunk.search_text()))
 
     def is_known(token: str) -> bool:
         # "提意见" is covered by a clause that says "意见".
@@ -147,10 +153,12 @@ def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: in
     # The words of the question itself (a follow-up's own words are few and lean on the turn before).
     words = content_words(own_words) if own_words else []
     text = "".join(h.chunk.search_text() for h in hits[:top])
-    unmatched = [w for w in words if w not in text]
+    # A word counts where the clauses say it or the documents' term for it (看病 → 医疗).
+    unmatched = [w for w in words if w not in text and not any(t in text for t in expand_query(w)[len(w):].split())]
     ratio = 1 - len(unmatched) / len(words) if words else 1.0
     unheard = tuple(w for w in unmatched if len(w) >= 3 and _is_noun(w) and not _heard(w, stats))
-    return Coverage(share, unknown_subject, hits[0].title_hit, unknown_share, len(unmatched), ratio, unheard)
+    most_used = max((stats.document_frequency(t) for t in tokens if is_known(t)), default=0)
+    return Coverage(share, unknown_subject, hits[0].title_hit, unknown_share, len(unmatched), ratio, unheard, most_used)
 
 
 def _is_noun(word: str) -> bool:

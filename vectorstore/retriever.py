@@ -18,7 +18,7 @@ from ingest.lifecycle import DocumentState, document_states
 from ingest.models import KIND_HINTS, Chunk, Document
 from vectorstore.embeddings import QueryVectorCache
 from vectorstore.store import ClauseStore, IndexView
-from vectorstore.text import GENERIC_TERMS, add_words, expand_query, tokenize
+from vectorstore.text import GENERIC_TERMS, expand_query, index_terms, tokenize, use_index_terms
 
 _ENUMERATION_ITEM_RE = re.compile(r"(?<=[、，])[\u4e00-\u9fff]{3,4}(?=[、])|(?<=[、])[\u4e00-\u9fff]{3,4}(?=等)")
 _GENERIC_TITLE_TOKENS = {"人工智能", "智能", "人工", "加强", "加快", "推动", "保障", "支持", "总体", "+"}
@@ -63,6 +63,7 @@ class _Snapshot:
     active: np.ndarray  # per chunk: its document is in use
     store_version: str
     day: date
+    terms: frozenset[str]  # this index's own terms, in jieba's dictionary while it is searched
 
     def bm25_scores(self, tokens: list[str], include: set[str] | frozenset[str] | None = None) -> np.ndarray:
         """BM25 score of every chunk (0 for documents not in use); over all documents when some are included."""
@@ -179,6 +180,11 @@ class HybridRetriever:
         self._checked_at = 0.0
 
     def snapshot(self) -> _Snapshot:
+        snap = self._current()
+        use_index_terms(snap.terms)  # the dictionary of the index being searched (a no-op when it already is)
+        return snap
+
+    def _current(self) -> _Snapshot:
         now = time.monotonic()
         if self._snapshot is not None and now - self._checked_at < self.refresh_seconds:
             return self._snapshot
@@ -206,7 +212,8 @@ class HybridRetriever:
         terms += [seg for c in chunks for seg in re.split(r"[›（）\s、]+", c.clause_path) if 2 <= len(seg) <= 12]
         # Items of enumerations ("算力券、智能券等") are the documents' own terms of art.
         terms += [m for c in chunks for m in _ENUMERATION_ITEM_RE.findall(c.text)]
-        add_words(sorted(set(terms)))
+        terms = index_terms(terms)
+        use_index_terms(terms)
         corpus = [tokenize(c.search_text()) for c in chunks]
         # Word statistics (BM25, IDF, vocabulary) are those of the documents in use: a withdrawn or expired
         # document must not make a word look common, or unknown words look known.
@@ -252,6 +259,7 @@ class HybridRetriever:
             active=active,
             store_version=view.version,
             day=day,
+            terms=terms,
         )
 
     # --- search ----------------------------------------------------------------------
@@ -421,6 +429,11 @@ class HybridRetriever:
         """The index version and its documents, read together (the same version searches read)."""
         snap = self.snapshot()
         return snap.version, snap.documents
+
+    def tokenize(self, text: str) -> list[str]:
+        """``text`` cut into search tokens as this index's clauses were (its own terms kept whole)."""
+        self.snapshot()
+        return tokenize(text)
 
     def known_terms(self, query: str) -> list[str]:
         """Tokens of the query that occur anywhere in the indexed documents."""

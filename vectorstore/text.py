@@ -10,7 +10,6 @@ import jieba
 
 jieba.setLogLevel(logging.WARNING)
 _jieba_lock = threading.Lock()
-_added_words: set[str] = set()
 
 # Words of a question that do not say what it is about (every document of this corpus is about them).
 GENERIC_TERMS = frozenset({
@@ -83,21 +82,50 @@ STOPWORDS = set(
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
 
 
-def add_words(words: list[str]) -> None:
-    """Teach jieba the documents' own terms (agency names, clause titles) once."""
+# Policy verbs jieba's dictionary loses to a neighbour: "打造成" was cut 打/造成 ("cause"). A fix of the base
+# dictionary, made once at import: the same in every process, whatever it indexed.
+jieba.add_word("打造", freq=20000)
+
+
+_base_dictionary: tuple[dict[str, int], int] | None = None
+_loaded_terms: frozenset[str] = frozenset()
+
+
+def use_index_terms(terms: frozenset[str]) -> None:
+    """Make jieba's dictionary its own words plus exactly ``terms``, an index's terms (agency names, headings).
+
+    How a text is cut then depends only on the index being searched, never on what else this process
+    indexed before: a removed document's terms go with it. The new dictionary is built aside and
+    swapped in whole, so a concurrent cut sees the old one or the new one.
+    """
+    global _base_dictionary, _loaded_terms
+    if terms is _loaded_terms:
+        return
     with _jieba_lock:
-        for word in words:
-            if word and word not in _added_words and len(word) <= 20:
-                jieba.add_word(word, freq=20000)
-                _added_words.add(word)
+        if terms == _loaded_terms:
+            _loaded_terms = terms
+            return
+        if _base_dictionary is None:
+            jieba.dt.check_initialized()
+            _base_dictionary = (dict(jieba.dt.FREQ), jieba.dt.total)
+        frequencies, total = dict(_base_dictionary[0]), _base_dictionary[1]
+        for word in terms:  # as jieba.add_word(word, freq=20000) does
+            frequencies[word] = 20000
+            total += 20000
+            for end in range(1, len(word)):
+                frequencies.setdefault(word[:end], 0)
+        jieba.dt.FREQ, jieba.dt.total = frequencies, total
+        _loaded_terms = terms
 
 
-# Policy verbs jieba's dictionary loses to a neighbour: "打造成" was cut 打/造成 ("cause").
-add_words(["打造"])
+def index_terms(words: list[str]) -> frozenset[str]:
+    """The terms of an index that go into jieba's dictionary (longer ones are sentences, not terms)."""
+    return frozenset(w for w in words if w and len(w) <= 20)
 
 
 def tokenize(text: str) -> list[str]:
-    """Search tokens: jieba's fine-grained cut, lower-cased, without stopwords or punctuation."""
+    """Search tokens: jieba's fine-grained cut with the dictionary of the index being searched (see
+    ``use_index_terms``), lower-cased, without stopwords or punctuation."""
     tokens = []
     for token in jieba.lcut_for_search(text.lower()):
         token = token.strip()
