@@ -107,6 +107,16 @@ def start_server(home: Path, port: int, log_path: Path, settings: dict[str, str]
         )
 
 
+def stop_server(process: subprocess.Popen) -> None:
+    """Ask the server to stop; kill it if it has not within 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)
+
+
 def wait_until_healthy(url: str, process: subprocess.Popen | None, log_path: Path | None) -> dict:
     deadline = time.monotonic() + START_TIMEOUT
     with httpx.Client(trust_env=False, timeout=5.0) as client:
@@ -269,12 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         rss_after = server_rss_mb(pid) if pid else None
     finally:
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+            stop_server(process)
         if home is not None:
             home.cleanup()
 

@@ -44,6 +44,7 @@ from load import (  # noqa: E402
     server_cpu_s,
     server_rss_mb,
     start_server,
+    stop_server,
     wait_until_healthy,
 )
 from question_pool import EVAL_DIR, question_pool  # noqa: E402
@@ -131,12 +132,7 @@ def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes:
             else:
                 asyncio.run(run_phase(url, "/api/ask", sequence, clients, deadline, own_connections=True))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop_server(process)
         shutil.rmtree(home, ignore_errors=True)
     if any(row["errors"] for row in rows):
         tail = log_path.read_text(errors="replace").splitlines()[-30:]
