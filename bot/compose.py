@@ -68,8 +68,11 @@ def _known_short(name: str) -> bool:
 def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -> tuple[list[str], list[Citation]]:
     """Lines and citations for a question asking one fact: the fact first, then its quote; or "not stated"."""
     stating = [e for e in evidence if e.fact and not _LEAD_IN_END_RE.search(e.quote)]
-    listing = [e for e in evidence[:1] if _LEAD_IN_END_RE.search(e.quote)]
-    if listing and analysis.asks in ("materials", "conditions", "procedure") and (not stating or listing[0].score >= stating[0].score):
+    # The best clause announces a list, or the best stating clause is one item of a list found with it.
+    listing = [e for e in evidence[:3] if _LEAD_IN_END_RE.search(e.quote) and (e is evidence[0] or (stating and _item_of(stating[0], e)))]
+    if listing and analysis.asks in ("materials", "conditions", "procedure") and (
+        not stating or listing[0].score >= stating[0].score or _item_of(stating[0], listing[0])
+    ):
         return _listed_items(analysis, listing[0])
     if stating:
         best = stating[0]
@@ -95,6 +98,11 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
 
 
 _LEAD_IN_END_RE = re.compile(r"[：:]$")
+
+
+def _item_of(item: Evidence, listing: Evidence) -> bool:
+    """``item`` is one entry of the list ``listing`` announces ("四、申报材料" › "1."): the list answers."""
+    return item.document.doc_id == listing.document.doc_id and item.clause.clause_path.startswith(listing.clause.clause_path + " › ")
 
 
 def _listed_items(analysis: Analysis, lead: Evidence) -> tuple[list[str], list[Citation]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.analysis import Analysis, question_kinds
+from bot.gazetteer import stem
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 from vectorstore.retriever import ScoredChunk, matched_only_by_hint
@@ -24,6 +25,7 @@ _TOTAL_RE = re.compile(r"总额|总规模|总计|合计安排|每年安排|统�
 _ASKS_MINIMUM_RE = re.compile(r"最低|门槛|起点|至少|起步")
 _ASKS_TOTAL_RE = re.compile(r"总额|总共|一共|总规模|资金规模|多大规模|总量|整体")
 _RATIO_RE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[一二三四五六七八九十百]+|\d+\s*[:：比]\s*\d+|\d+(?:\.\d+)?个百分点|[一二三四五六七八九]成|\d+(?:\.\d+)?倍")
+_RATIO_CAP_RE = re.compile(r"(不得?超过|不高于|最高|上限|封顶)[^，,；;。]{0,16}?\d+(?:\.\d+)?\s*%")
 _COUNT_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)?\s*(?:个|家|项|所|条|款|台|套|座|批|类|户|名|人|张|次|部|种|件)(?:以上|左右|及以上)?")
 _YEAR_TARGET_RE = re.compile(r"到\s*\d{4}\s*年(?:底|末)?")
 _DATE_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日")
@@ -60,6 +62,8 @@ def states(kind: str, text: str, question: str = "") -> bool:
     if kind == "amount" and _ASKS_MINIMUM_RE.search(question):
         return bool(_THRESHOLD_RE.search(text))  # a minimum is asked: only a threshold states it
     if kind == "amount":
+        if _RATIO_CAP_RE.search(text) and not re.search(_MONEY, text):
+            return True  # "合计不得超过实际支付费用的50%": a cap set as a share of the spend
         return bool(re.search(_MONEY, text)) and not _only_threshold(text) and not (_only_total(text) and not _ASKS_TOTAL_RE.search(question))
     if kind == "ratio":
         return bool(_RATIO_RE.search(text))
@@ -99,6 +103,8 @@ def _fragment_score(kind: str, fragment: str, question: str) -> float:
     """How well one comma-separated phrase states the asked kind (0 when it does not)."""
     if not states(kind, fragment, question):
         return 0.0
+    if kind == "count" and (thing := counted_thing(question)) and thing not in fragment:
+        return 0.0
     value = 1.0
     if kind == "amount":
         per_firm = not _ASKS_TOTAL_RE.search(question)
@@ -111,6 +117,18 @@ def _fragment_score(kind: str, fragment: str, question: str) -> float:
     if kind in ("count", "target") and re.search(r"以上|左右|不少于", fragment):
         value += 0.5
     return value
+
+
+_COUNTED_RE = re.compile(r"(?:多少|几)(?:个|家|项|所|条|款|台|套|座|批|类|户|名|人|张|次|部|种|件)?([\u4e00-\u9fff]{2,6})")
+
+
+def counted_thing(question: str) -> str:
+    """What a count question counts, as it says it ("几个项目" → 项目): a count of something else is not the answer."""
+    match = _COUNTED_RE.search(question)
+    if not match:
+        return ""
+    words = [t for t in tokenize(match.group(1)) if len(t) >= 2 and t not in GENERIC_TERMS]
+    return words[0] if words else ""
 
 
 @lru_cache(maxsize=32768)
@@ -131,13 +149,20 @@ def _carries_subject(text: str, subject: set[str]) -> bool:
 def _subject_tokens(analysis: Analysis) -> set[str]:
     """What the question is about: its words less those that only say what kind of fact it asks (材料, 多少)."""
     asks = dict(question_kinds()).get(analysis.asks)
-    # A follow-up's own words pick the sentence; the turn before only found the clause.
-    words = analysis.question if analysis.follow_up else analysis.about
-    # Single characters count here ("港" of 港口): within one clause they point at the sentence.
-    return {
-        t for t in tokenize(expand_query(words))
-        if t not in GENERIC_TERMS and not (asks is not None and len(t) > 1 and asks.fullmatch(t))
-    }
+    def tokens(words: str) -> set[str]:
+        # Single characters count here ("港" of 港口): within one clause they point at the sentence.
+        return {
+            t for t in tokenize(expand_query(words))
+            if t not in GENERIC_TERMS and not (asks is not None and len(t) > 1 and asks.fullmatch(t))
+        }
+
+    if not analysis.follow_up:
+        return tokens(analysis.about)
+    # A follow-up's own words pick the sentence; the turn before only found the clause. A place it
+    # names ("那温州的呢？") chose the documents already: with nothing else said, the turn before's words do.
+    places = {p for d in analysis.named_places for p in (d.name, d.short)} | set(analysis.places) | {stem(p) for p in analysis.places}
+    own = {t for t in tokens(analysis.question) if t not in places}
+    return own if any(len(t) > 1 for t in own) else tokens(analysis.about) - places
 
 
 def _overlap(text: str, subject: set[str]) -> int:
@@ -145,12 +170,17 @@ def _overlap(text: str, subject: set[str]) -> int:
 
 
 def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limit: int = 6) -> list[Evidence]:
-    """The best sentence of each of the top clauses, ranked by how well it states what is asked."""
+    """The best sentence of each of the top clauses, ranked by how well it states what is asked.
+
+    A clause is about the question's subject by its own words (heading and text); among the clauses
+    that state the asked fact, the one whose sentence holds more of the question's own words leads, and
+    a policy's own clause comes before a 解读/问答 or an application notice that restates it.
+    """
     subject = _subject_tokens(analysis)
     kind = analysis.asks
-    found: list[Evidence] = []
     top_score = hits[0].score if hits else 1.0
-    top_overlap = 0
+    drafts: list[tuple[int, Evidence, int]] = []
+    top_clause_overlap = 0
     for rank, hit in enumerate(hits[:limit]):
         clause = plan.clauses.get(hit.chunk.clause_id)
         document = plan.documents.get(hit.chunk.doc_id)
@@ -160,21 +190,80 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
         if matched_only_by_hint(hit):
             # A notice found by its hint words (截止, 联系人) states its own deadline, not the one asked.
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
-        # The retrieval order counts, then the fact: a lower clause that states it may lead.
+        clause_overlap = _overlap(f"{clause.clause_path} {hit.chunk.text}", subject)
+        if not drafts:
+            top_clause_overlap = clause_overlap
+        # A lower clause states the fact only when it is at least half as much about the subject as the best one.
+        about_subject = clause_overlap >= 0.5 * top_clause_overlap or not drafts
         relevance = hit.score / top_score if top_score > 0 else 0.0
-        overlap = _overlap(evidence.quote, subject)
-        if not found:
-            top_overlap = overlap
-        # A lower clause states the fact only when it is at least as much about the subject as the best one.
-        about_subject = overlap >= 0.5 * top_overlap or not found
-        if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and about_subject and _carries_subject(evidence.quote, subject)):
+        carries = _carries_subject(f"{clause.title} {evidence.quote}", subject)
+        if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and about_subject and carries):
             # A figure in a clause about something else is not the answer ("not stated" beats a near miss).
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
-        stated = 1.0 if evidence.fact else 0.0
-        score = relevance + (0.6 * stated + 0.005 * evidence.score if kind in _FACT_KINDS else 0.0) - 0.01 * rank
-        found.append(Evidence(hit, clause, document, evidence.quote, evidence.fact, score))
+        drafts.append((rank, evidence, _overlap(evidence.quote, subject)))
+    best_overlap = max((o for _, e, o in drafts if e.fact), default=0)
+    found: list[Evidence] = []
+    for rank, evidence, overlap in drafts:
+        relevance = evidence.hit.score / top_score if top_score > 0 else 0.0
+        score = relevance - 0.01 * rank
+        if kind in _FACT_KINDS and evidence.fact:
+            # The sentence that carries the question's own words states the fact asked, not one that
+            # only shares the clause (a year, a topic word).
+            score += 0.6 + 0.005 * evidence.score + (0.4 * overlap / best_overlap if best_overlap else 0.0)
+        elif kind in _FACT_KINDS:
+            score += 0.005 * evidence.score
+        found.append(Evidence(evidence.hit, evidence.clause, evidence.document, evidence.quote, evidence.fact, score))
     found.sort(key=lambda e: -e.score)
-    return found
+    return primary_first(found, plan, kind in _FACT_KINDS)
+
+
+def restated_source(document: Document, plan: PlanIndex) -> set[str]:
+    """Ids of the indexed documents ``document`` restates: the policy a 解读/问答 names in its title
+    (《…》), or one of its own place that its text cites by title (an application notice implementing
+    a 管理办法)."""
+    quoted = {_bare(t) for t in _QUOTED_TITLE_RE.findall(document.title)}
+    cited = {_bare(t) for c in document.clauses for t in _QUOTED_TITLE_RE.findall(c.text)} - quoted
+    sources = set()
+    for other in plan.documents.values():
+        if other.doc_id == document.doc_id or "《" in other.title:
+            continue
+        own = _bare(other.title)
+        if any(q and q in own for q in quoted):
+            sources.add(other.doc_id)
+        elif other.jurisdiction == document.jurisdiction and any(len(c) >= 6 and c in own for c in cited):
+            sources.add(other.doc_id)
+    return sources
+
+
+_QUOTED_TITLE_RE = re.compile(r"《([^》]{4,})》")
+_NUMBERS_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _bare(title: str) -> str:
+    return re.sub(r"[（(][^）)]*[）)]|[“”\"\s]", "", title)
+
+
+def primary_first(found: list[Evidence], plan: PlanIndex, facts: bool) -> list[Evidence]:
+    """Move a policy's own clause ahead of a restatement of it ranked above, when it answers as well:
+    states a fact too (a fact asked), or holds as many of the question's words (anything else)."""
+    ordered = list(found)
+    for position, evidence in enumerate(found):
+        sources = restated_source(evidence.document, plan)
+        if not sources:
+            continue
+        for later in ordered[ordered.index(evidence) + 1 :]:
+            if later.document.doc_id not in sources:
+                continue
+            if facts and evidence.fact:
+                # The same fact: every figure the restatement gives is in the policy's clause.
+                answers = bool(later.fact) and set(_NUMBERS_RE.findall(evidence.fact)) <= set(_NUMBERS_RE.findall(later.hit.chunk.text))
+            else:
+                answers = later.score >= 0.8 * evidence.score
+            if answers:
+                ordered.remove(later)
+                ordered.insert(ordered.index(evidence), later)
+                break
+    return ordered
 
 
 _FACT_KINDS = frozenset({"amount", "ratio", "count", "target", "date", "deadline", "period", "contact", "materials"})
@@ -200,7 +289,10 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         fact_scores = [(_fragment_score(kind, f, analysis.question), f) for f in fragments] if kind in _FACT_KINDS else []
         # The phrase that states the fact, and it carries the subject (or the sentence does).
         best_fact = max(fact_scores, key=lambda item: (item[0], topic(item[1])), default=(0.0, None))
-        value = topic(sentence) + 3 * best_fact[0] - 0.01 * index
+        # A sentence that states a fact of the asked kind comes before one that only shares the question's
+        # words; among those that state one, the question's own words decide, then the fact's strength
+        # (a cap over a bare figure).
+        value = topic(sentence) + (STATES_WEIGHT + best_fact[0] if best_fact[0] > 0 else 0.0) - 0.01 * index
         if kind == "measures" and re.search(r"支持|补贴|补助|奖励|给予|券|资金", sentence):
             value += 2
         if kind in ("count", "target") and _YEAR_TARGET_RE.search(sentence):
@@ -221,11 +313,34 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         if kind in ("count", "target") and year and year.group(0) not in fact:
             fact = f"{year.group(0)}，{fact}"
     quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind, analysis.question)
-    if kind == "contact" and quote == text:
-        fact = None  # the whole list is the answer; one number of it would mislead
+    if kind == "contact":
+        # Names, offices and numbers answer together: every contact line the quote holds, or those
+        # that carry the question's own words ("技术支持电话") when some do.
+        fact = contact_lines(quote, subject) or None
     return Evidence(hit, clause, document, quote, fact, value)
 
 
+# Sentence score bonus for stating a fact of the asked kind (topic words are counted in characters).
+STATES_WEIGHT = 6.0
+_CONTACT_LINE_RE = re.compile(r"[^\n；;。]+")
+
+
+def contact_lines(text: str, subject: set[str]) -> str:
+    """The verbatim parts of ``text`` that give a phone, a contact person or an e-mail address."""
+    lines = [m.group(0).strip(" ，,：:") for m in _CONTACT_LINE_RE.finditer(text)]
+    lines = [line for line in lines if states("contact", line)]
+    if not lines:
+        return ""
+    overlaps = [_overlap(line, subject) for line in lines]
+    best = max(overlaps)
+    # Words every line shares (电话) do not pick one; words only some lines carry do.
+    if best > 0 and best > min(overlaps):
+        lines = [line for line, o in zip(lines, overlaps) if o == best]
+    return "；".join(dict.fromkeys(lines[:4]))
+
+
+_ASKED_RE = re.compile(r"^([一二三四五六七八九十\d]+[、.．]\s*)?问[：:]")
+_ANSWERED_RE = re.compile(r"^答[：:]")
 _HEADING_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])")
 
 
@@ -242,7 +357,9 @@ def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, s
         # "申请企业应当提交下列材料：" and its items answer together; one item alone misleads.
         return contiguous(text, sentences[lead_in:])
     picked = [full_sentence(text, sentence)]
-    if len(sentence) < 20 and index + 1 < len(sentences):
+    if _ASKED_RE.match(sentence) and index + 1 < len(sentences) and _ANSWERED_RE.match(sentences[index + 1]):
+        picked.append(sentences[index + 1])  # a 问答's question says nothing without its answer
+    elif len(sentence) < 20 and index + 1 < len(sentences):
         picked.append(sentences[index + 1])  # a heading-only sentence says nothing alone
     elif len(scored) > 1 and scored[1][0] > 0 and abs(scored[1][1] - index) == 1:
         picked.append(scored[1][2])
