@@ -16,7 +16,7 @@ from bot.analysis import DOCUMENT_FACTS, Analysis, analyse, asked_kind, clean_qu
 from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, section_overview, stated_fact
 from bot.compose import citation as _citation
 from bot.eligibility import chat_eligibility, compose_answer
-from bot.evidence import select
+from bot.evidence import restated_source, select
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
 from bot.router import PROVINCES, WITHIN
@@ -357,7 +357,11 @@ def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) ->
     given as the answer about the one asked about (that one then "does not state" it).
     """
     if analysis.documents:
-        own = [h for h in hits if h.chunk.doc_id in analysis.documents]
+        # A 解读/问答 of a document referred to speaks for it (its contacts, its worked examples).
+        speaks_for = {
+            d.doc_id for d in plan.documents.values() if d.doc_id not in analysis.documents and restated_source(d, plan) & analysis.documents
+        }
+        own = [h for h in hits if h.chunk.doc_id in analysis.documents or h.chunk.doc_id in speaks_for]
         if own:
             return own
     if analysis.places and not analysis.comparison:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.analysis import Analysis
-from bot.evidence import Evidence, contiguous
+from bot.evidence import Evidence, contact_lines, contiguous, states
 from bot.models import Answer, Citation
 from bot.organisations import find_organisations
 from bot.planindex import PlanIndex, split_sentences
@@ -87,7 +87,12 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
             lines += [f"《{other.document.title}》{other.clause.clause_path}：**{other.fact}** [2]{_scope_note(other.document, analysis)}", f"> {other.quote}"]
             citations.append(citation(other.document, other.clause, other.quote))
         return lines, citations
-    nearest = max(evidence, key=lambda e: e.hit.score)  # nothing states it: the clause retrieval ranks first
+    # Nothing states it: the clause retrieval ranks first, but never one that holds exactly the kind of
+    # fact asked (a phone number) while the answer says no clause states it.
+    plain = [e for e in evidence if analysis.asks not in _SHARP_KINDS or not states(analysis.asks, e.clause.text, analysis.question)]
+    if not plain:
+        return _contacts_found(analysis, evidence) if analysis.asks == "contact" else _nearest_stated(analysis, evidence)
+    nearest = max(plain, key=lambda e: e.hit.score)
     lines = [
         f"已收录的文件没有规定具体的{detail_name(analysis)}（检索了各相关文件中最相关的条款）。"
         f"最接近的是《{nearest.document.title}》{nearest.clause.clause_path} [1]：",
@@ -98,6 +103,23 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
 
 
 _LEAD_IN_END_RE = re.compile(r"[：:]$")
+# Kinds whose presence in a clause is unmistakable: such a clause is not quoted under "not stated".
+_SHARP_KINDS = frozenset({"contact"})
+
+
+def _contacts_found(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
+    """Every clause found holds a contact, none about the subject asked: give the best one's contacts as such."""
+    best = max(evidence, key=lambda e: e.hit.score)
+    lines = contact_lines(best.clause.text, set()) or best.quote
+    return [
+        f"《{best.document.title}》{best.clause.clause_path}载明的联系方式：**{lines}** [1]{_scope_note(best.document, analysis)}",
+        f"> {best.clause.text}",
+    ], [citation(best.document, best.clause, best.clause.text)]
+
+
+def _nearest_stated(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
+    best = max(evidence, key=lambda e: e.hit.score)
+    return [f"根据《{best.document.title}》{best.clause.clause_path} [1]：", f"> {best.quote}"], [citation(best.document, best.clause, best.quote)]
 
 
 def _item_of(item: Evidence, listing: Evidence) -> bool:

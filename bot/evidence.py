@@ -28,6 +28,7 @@ _RATIO_RE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[一二三四五六七八九
 _RATIO_CAP_RE = re.compile(r"(不得?超过|不高于|最高|上限|封顶)[^，,；;。]{0,16}?\d+(?:\.\d+)?\s*%")
 _COUNT_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)?\s*(?:个|家|项|所|条|款|台|套|座|批|类|户|名|人|张|次|部|种|件)(?:以上|左右|及以上)?")
 _YEAR_TARGET_RE = re.compile(r"到\s*\d{4}\s*年(?:底|末)?")
+_YEAR_LEAD_RE = re.compile(r"^到\s*\d{4}\s*年(?:底|末)?，")
 _DATE_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日")
 _WINDOW_RE = re.compile(r"截止|截至|之前|前(?!期)|至|起|期间|期限|之日|工作日|当天|以前|开放|受理")
 _VALIDITY_RE = re.compile(r"有效期|起施行|起实施|起执行|印发之日")
@@ -196,7 +197,8 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
         # A lower clause states the fact only when it is at least half as much about the subject as the best one.
         about_subject = clause_overlap >= 0.5 * top_clause_overlap or not drafts
         relevance = hit.score / top_score if top_score > 0 else 0.0
-        carries = _carries_subject(f"{clause.title} {evidence.quote}", subject)
+        # The sentence the quote was cut from, with the clause's heading, is what must carry the subject.
+        carries = _carries_subject(f"{clause.title} {full_sentence(hit.chunk.text, evidence.quote, limit=10_000)}", subject)
         if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and about_subject and carries):
             # A figure in a clause about something else is not the answer ("not stated" beats a near miss).
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
@@ -286,13 +288,20 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
     scored = []
     for index, sentence in enumerate(sentences):
         fragments = _FRAGMENT_RE.findall(sentence) or [sentence]
-        fact_scores = [(_fragment_score(kind, f, analysis.question), f) for f in fragments] if kind in _FACT_KINDS else []
+        # A question ("问：…？") states no fact, whatever figures its example holds.
+        asks_itself = bool(_ASKED_RE.match(sentence)) or sentence.rstrip().endswith(("？", "?"))
+        # A worked example ("例如，项目贷款1亿元…") illustrates the rule; it states it only when an example is asked.
+        asks_itself = asks_itself or (bool(_EXAMPLE_RE.match(sentence)) and not _ASKS_EXAMPLE_RE.search(analysis.question))
+        fact_scores = [(_fragment_score(kind, f, analysis.question), f) for f in fragments] if kind in _FACT_KINDS and not asks_itself else []
         # The phrase that states the fact, and it carries the subject (or the sentence does).
         best_fact = max(fact_scores, key=lambda item: (item[0], topic(item[1])), default=(0.0, None))
         # A sentence that states a fact of the asked kind comes before one that only shares the question's
         # words; among those that state one, the question's own words decide, then the fact's strength
         # (a cap over a bare figure).
-        value = topic(sentence) + (STATES_WEIGHT + best_fact[0] if best_fact[0] > 0 else 0.0) - 0.01 * index
+        # (A stating sentence none of whose words the question uses is not preferred: "到2030年呢？"
+        # asks for the 2030 sentence, not for another year's figure.)
+        states_here = best_fact[0] > 0 and (_overlap(sentence, subject) > 0 or not any(len(t) > 1 for t in subject))
+        value = topic(sentence) + (STATES_WEIGHT + best_fact[0] if states_here else 0.0) - 0.01 * index
         if kind == "measures" and re.search(r"支持|补贴|补助|奖励|给予|券|资金", sentence):
             value += 2
         if kind in ("count", "target") and _YEAR_TARGET_RE.search(sentence):
@@ -303,6 +312,12 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
     fact = None
     if fragment and fact_value > 0:
         fact = fragment.rstrip("，,；;。：:！？")
+        if kind in ("count", "target"):
+            # "从业人员不超过1000人，且缴纳社会保险的从业人员不少于10人": every phrase counting what the best one counts.
+            whole = full_sentence(text, sentence)
+            same = [f.rstrip("，,；;。：:！？") for f in _FRAGMENT_RE.findall(whole) if _fragment_score(kind, f, analysis.question) > 0 and topic(f) >= topic(fragment) > 0]
+            if len(same) > 1:
+                fact = "；".join(dict.fromkeys(same))
         if kind in ("ratio", "amount"):
             # Tiers ("100万元以下部分按40%补助；100万元至500万元部分按30%补助") are one answer.
             whole = full_sentence(text, sentence)
@@ -313,6 +328,8 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         if kind in ("count", "target") and year and year.group(0) not in fact:
             fact = f"{year.group(0)}，{fact}"
     quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind, analysis.question)
+    if fact and kind in _FACT_KINDS and kind not in ("contact", "materials") and not names_clause(clause, analysis.question):
+        quote = narrowed(quote, fact, kind, analysis.question)
     if kind == "contact":
         # Names, offices and numbers answer together: every contact line the quote holds, or those
         # that carry the question's own words ("技术支持电话") when some do.
@@ -323,11 +340,12 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
 # Sentence score bonus for stating a fact of the asked kind (topic words are counted in characters).
 STATES_WEIGHT = 6.0
 _CONTACT_LINE_RE = re.compile(r"[^\n；;。]+")
+_ANSWER_MARK_RE = re.compile(r"^(问|答)[：:]\s*")
 
 
 def contact_lines(text: str, subject: set[str]) -> str:
     """The verbatim parts of ``text`` that give a phone, a contact person or an e-mail address."""
-    lines = [m.group(0).strip(" ，,：:") for m in _CONTACT_LINE_RE.finditer(text)]
+    lines = [_ANSWER_MARK_RE.sub("", m.group(0).strip(" ，,：:")) for m in _CONTACT_LINE_RE.finditer(text)]
     lines = [line for line in lines if states("contact", line)]
     if not lines:
         return ""
@@ -339,6 +357,45 @@ def contact_lines(text: str, subject: set[str]) -> str:
     return "；".join(dict.fromkeys(lines[:4]))
 
 
+# A quote longer than this is cut to the part that states the fact (the whole clause stays in the citation).
+QUOTE_LIMIT = 150
+_PART_END = "；;。！？\n"
+
+
+def narrowed(quote: str, fact: str, kind: str, question: str) -> str:
+    """The part of ``quote`` that states ``fact``: from the phrase before it to the end of its clause part.
+
+    A long sentence holds other figures (a total budget beside a per-firm cap, other targets beside
+    the one asked); quoted whole, they read as the answer. Short quotes stay whole.
+    """
+    # The year a target is stated for is added to its phrase ("到2027年，…"): find the phrase itself.
+    pieces = [p if p in quote else _YEAR_LEAD_RE.sub("", p) for p in fact.split("；")]
+    pieces = [p for p in pieces if p and p in quote]
+    if not pieces:
+        return quote
+    start = min(quote.find(p) for p in pieces)
+    end = max(quote.find(p) + len(p) for p in pieces)
+    total_beside = kind == "amount" and not _ASKS_TOTAL_RE.search(question) and any(
+        _TOTAL_RE.search(f) and re.search(_MONEY, f) for f in _FRAGMENT_RE.findall(quote[:start] + quote[end:])
+    )
+    if len(quote) <= QUOTE_LIMIT and not total_beside:
+        return quote
+    if len(quote) > QUOTE_LIMIT:
+        # Only the phrases that state it: the sentence's other phrases carry other figures.
+        stop = re.search(r"[，,；;。！？\n]", quote[end:])
+        return quote[start : end + (stop.end() if stop else 0)].strip()
+    # Keep the phrase before the fact in its sentence part ("对中小企业…的，" says who gets it), but not a total.
+    left = max(quote.rfind(mark, 0, start) for mark in _PART_END) + 1
+    before = [f for f in _FRAGMENT_RE.findall(quote[left:start])]
+    while before and (_TOTAL_RE.search(before[0]) or len("".join(before)) > QUOTE_LIMIT):
+        left += len(before.pop(0))
+    rights = [i for i in (quote.find(mark, end) for mark in _PART_END) if i >= 0]
+    right = min(rights) + 1 if rights else len(quote)
+    return quote[left:right].strip()
+
+
+_EXAMPLE_RE = re.compile(r"^(答[：:])?\s*(例如|比如|譬如|假如|假设|如果|若)")
+_ASKS_EXAMPLE_RE = re.compile(r"例子|举例|示例|算例|怎么算|如何计算|计算")
 _ASKED_RE = re.compile(r"^([一二三四五六七八九十\d]+[、.．]\s*)?问[：:]")
 _ANSWERED_RE = re.compile(r"^答[：:]")
 _HEADING_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])")
@@ -346,9 +403,7 @@ _HEADING_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四
 
 def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, subject: set[str], clause: Clause, kind: str = "", question: str = "") -> str:
     heading = set(tokenize(clause.clause_path.split(" › ")[-1]))
-    own = _HEADING_MARKER_RE.sub("", clause.path[-1]) if clause.path else ""
-    names_clause = any(own[i : i + 4] in question for i in range(max(0, len(own) - 3)))
-    if len(text) <= 400 and subject and (names_clause or not (subject - heading - GENERIC_TERMS)):
+    if len(text) <= 400 and subject and (names_clause(clause, question) or not (subject - heading - GENERIC_TERMS)):
         return text  # the question names the clause itself: quote all of it
     if kind == "contact" and len(text) <= 500:
         return text  # names, offices and numbers answer together
@@ -364,6 +419,12 @@ def _quote(text: str, sentences: list[str], index: int, sentence: str, scored, s
     elif len(scored) > 1 and scored[1][0] > 0 and abs(scored[1][1] - index) == 1:
         picked.append(scored[1][2])
     return contiguous(text, picked)
+
+
+def names_clause(clause: Clause, question: str) -> bool:
+    """The question names the clause itself by four characters of its heading ("总体目标里…")."""
+    own = _HEADING_MARKER_RE.sub("", clause.path[-1]) if clause.path else ""
+    return any(own[i : i + 4] in question for i in range(max(0, len(own) - 3)))
 
 
 def full_sentence(text: str, sentence: str, limit: int = 300) -> str:
