@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.analysis import Analysis, question_kinds
+from bot.analysis import Analysis, asked_kind, question_kinds
 from bot.gazetteer import stem
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
@@ -27,6 +27,7 @@ _ASKS_TOTAL_RE = re.compile(r"总额|总共|一共|总规模|资金规模|多大
 _RATIO_RE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[一二三四五六七八九十百]+|\d+\s*[:：比]\s*\d+|\d+(?:\.\d+)?个百分点|[一二三四五六七八九]成|\d+(?:\.\d+)?倍")
 _RATIO_CAP_RE = re.compile(r"(不得?超过|不高于|最高|上限|封顶)[^，,；;。]{0,16}?\d+(?:\.\d+)?\s*%")
 _COUNT_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千|百)?\s*(?:个|家|项|所|条|款|台|套|座|批|类|户|名|人|张|次|部|种|件)(?:以上|左右|及以上)?")
+_LEVEL_RE = re.compile(r"(达到|(?<!不)超过|突破|提升至|提高到|增长到|不低于)[^，,；;。]{0,12}?\d")
 _YEAR_TARGET_RE = re.compile(r"到\s*\d{4}\s*年(?:底|末)?")
 _YEAR_LEAD_RE = re.compile(r"^到\s*\d{4}\s*年(?:底|末)?，")
 _DATE_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日")
@@ -68,8 +69,11 @@ def states(kind: str, text: str, question: str = "") -> bool:
         return bool(re.search(_MONEY, text)) and not _only_threshold(text) and not (_only_total(text) and not _ASKS_TOTAL_RE.search(question))
     if kind == "ratio":
         return bool(_RATIO_RE.search(text))
-    if kind in ("count", "target"):
-        return bool(_COUNT_RE.search(re.sub(_MONEY, "", text))) or (kind == "target" and bool(_RATIO_RE.search(text)))
+    if kind == "target":
+        # A target is any quantity to reach: a count, a rate, a sum ("营业收入突破8000亿元"), a level.
+        return bool(_COUNT_RE.search(re.sub(_MONEY, "", text)) or _RATIO_RE.search(text) or re.search(_MONEY, text) or _LEVEL_RE.search(text))
+    if kind == "count":
+        return bool(_COUNT_RE.search(re.sub(_MONEY, "", text)))
     if kind == "date":
         return bool(_DATE_RE.search(text))
     if kind == "deadline":
@@ -102,14 +106,18 @@ def _only_total(text: str) -> bool:
 
 def _fragment_score(kind: str, fragment: str, question: str) -> float:
     """How well one comma-separated phrase states the asked kind (0 when it does not)."""
-    if not states(kind, fragment, question):
-        return 0.0
-    if kind == "count" and (thing := counted_thing(question)) and thing not in fragment:
+    if kind == "count":
+        thing = counted_thing(question)
+        if thing and thing not in fragment:
+            return 0.0
+    # "要达到多少？" names no unit: a level reached ("规模突破300亿元") answers it as well as a count.
+    reached = kind == "count" and not counted_thing(question) and bool(_LEVEL_RE.search(fragment))
+    if not (states(kind, fragment, question) or reached):
         return 0.0
     value = 1.0
     if kind == "amount":
         per_firm = not _ASKS_TOTAL_RE.search(question)
-        if _CAP_RE.search(fragment):
+        if _CAP_RE.search(fragment) and per_firm:
             value += 2
         if _TOTAL_RE.search(fragment):
             value += 1.5 if not per_firm else -0.8
@@ -216,7 +224,7 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
             score += 0.005 * evidence.score
         found.append(Evidence(evidence.hit, evidence.clause, evidence.document, evidence.quote, evidence.fact, score))
     found.sort(key=lambda e: -e.score)
-    return primary_first(found, plan, kind in _FACT_KINDS)
+    return primary_first(found, plan, kind in _FACT_KINDS, subject)
 
 
 def restated_source(document: Document, plan: PlanIndex) -> set[str]:
@@ -245,7 +253,7 @@ def _bare(title: str) -> str:
     return re.sub(r"[（(][^）)]*[）)]|[“”\"\s]", "", title)
 
 
-def primary_first(found: list[Evidence], plan: PlanIndex, facts: bool) -> list[Evidence]:
+def primary_first(found: list[Evidence], plan: PlanIndex, facts: bool, subject: set[str]) -> list[Evidence]:
     """Move a policy's own clause ahead of a restatement of it ranked above, when it answers as well:
     states a fact too (a fact asked), or holds as many of the question's words (anything else)."""
     ordered = list(found)
@@ -260,7 +268,8 @@ def primary_first(found: list[Evidence], plan: PlanIndex, facts: bool) -> list[E
                 # The same fact: every figure the restatement gives is in the policy's clause.
                 answers = bool(later.fact) and set(_NUMBERS_RE.findall(evidence.fact)) <= set(_NUMBERS_RE.findall(later.hit.chunk.text))
             else:
-                answers = later.score >= 0.8 * evidence.score
+                # Anything else: the policy's sentence holds as many of the question's words.
+                answers = later.score >= 0.8 * evidence.score and _overlap(later.quote, subject) >= _overlap(evidence.quote, subject)
             if answers:
                 ordered.remove(later)
                 ordered.insert(ordered.index(evidence), later)
@@ -286,6 +295,7 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         return sum(len(t) for t in subject & words)
 
     scored = []
+    stating: set[int] = set()
     for index, sentence in enumerate(sentences):
         fragments = _FRAGMENT_RE.findall(sentence) or [sentence]
         # A question ("问：…？") states no fact, whatever figures its example holds.
@@ -294,7 +304,10 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         asks_itself = asks_itself or (bool(_EXAMPLE_RE.match(sentence)) and not _ASKS_EXAMPLE_RE.search(analysis.question))
         fact_scores = [(_fragment_score(kind, f, analysis.question), f) for f in fragments] if kind in _FACT_KINDS and not asks_itself else []
         # The phrase that states the fact, and it carries the subject (or the sentence does).
-        best_fact = max(fact_scores, key=lambda item: (item[0], topic(item[1])), default=(0.0, None))
+        # A target or count: the phrase with the question's own words ("智能算力规模") among those that state
+        # one; an amount or rate: the strongest (a cap over a total), then the words.
+        order = (lambda item: (item[0] > 0, topic(item[1]), item[0])) if kind in ("count", "target") else (lambda item: (item[0], topic(item[1])))
+        best_fact = max(fact_scores, key=order, default=(0.0, None))
         # A sentence that states a fact of the asked kind comes before one that only shares the question's
         # words; among those that state one, the question's own words decide, then the fact's strength
         # (a cap over a bare figure).
@@ -302,12 +315,18 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         # asks for the 2030 sentence, not for another year's figure.)
         states_here = best_fact[0] > 0 and (_overlap(sentence, subject) > 0 or not any(len(t) > 1 for t in subject))
         value = topic(sentence) + (STATES_WEIGHT + best_fact[0] if states_here else 0.0) - 0.01 * index
+        if states_here:
+            stating.add(index)
         if kind == "measures" and re.search(r"支持|补贴|补助|奖励|给予|券|资金", sentence):
             value += 2
         if kind in ("count", "target") and _YEAR_TARGET_RE.search(sentence):
             value += 1
         scored.append((value, index, sentence, best_fact))
-    scored.sort(key=lambda item: -item[0])
+    # Any sentence that states the asked kind and shares the question's words comes first.
+    scored.sort(key=lambda item: (item[1] not in stating, -item[0]))
+    several = _parts_answer(analysis, hit, clause, document, text, sentences) if kind in _FACT_KINDS else None
+    if several is not None:
+        return several
     value, index, sentence, (fact_value, fragment) = scored[0]
     fact = None
     if fragment and fact_value > 0:
@@ -328,13 +347,67 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         if kind in ("count", "target") and year and year.group(0) not in fact:
             fact = f"{year.group(0)}，{fact}"
     quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind, analysis.question)
-    if fact and kind in _FACT_KINDS and kind not in ("contact", "materials") and not names_clause(clause, analysis.question):
-        quote = narrowed(quote, fact, kind, analysis.question)
+    # Only a question after one figure ("多少", "上限") has it cut out of its sentence; "目标是什么" asks them all.
+    if fact and kind in _FACT_KINDS and kind not in ("contact", "materials") and _ASKS_ONE_FIGURE_RE.search(analysis.question):
+        quote = narrowed(quote, fact, kind, analysis.question, subject, keep_whole=names_clause(clause, analysis.question))
     if kind == "contact":
         # Names, offices and numbers answer together: every contact line the quote holds, or those
         # that carry the question's own words ("技术支持电话") when some do.
         fact = contact_lines(quote, subject) or None
     return Evidence(hit, clause, document, quote, fact, value)
+
+
+def asked_parts(analysis: Analysis) -> list[str]:
+    """The parts of a question that asks two facts of one kind: "每人补多少？一家企业一年封顶多少？", or
+    "A的上限和B的上限各是多少" (A和B sharing what follows: each part is A or B with the shared words)."""
+    question = analysis.question
+    pieces = [p for p in re.split(r"[？?；;]", question) if p.strip()]
+    if len(pieces) > 1 and all(asked_kind(p) == analysis.asks for p in pieces):
+        return pieces
+    both = re.search(r"^(.{2,}?)(?:和|与|及|以及)(.{2,})$", question)
+    if not both or not re.search(r"各|分别", both.group(2)):
+        return []
+    first, rest = both.group(1), both.group(2)
+    # The words the first part ends with that the second repeats ("…的上限") mark where the second part ends.
+    for size in range(min(len(first), 8), 1, -1):
+        shared = first[-size:]
+        at = rest.find(shared)
+        if at >= 0:
+            tail = rest[at + size :]
+            return [first + tail, rest[: at + size] + tail]
+    return []
+
+
+def _parts_answer(analysis: Analysis, hit: ScoredChunk, clause: Clause, document: Document, text: str, sentences: list[str]) -> Evidence | None:
+    """Evidence for each part of a question asking two facts, when this clause states a different one for each."""
+    parts = asked_parts(analysis)
+    if len(parts) < 2:
+        return None
+    asks = dict(question_kinds()).get(analysis.asks)
+    chosen: dict[int, tuple[str, str]] = {}
+    # A part whose words the clause uses takes the phrase nearest them; a part none of whose words it
+    # uses ("一年封顶多少" beside "每家企业每年不超过20万元") takes the strongest phrase left.
+    for near_only in (True, False):
+        for n, part in enumerate(parts):
+            if n in chosen:
+                continue
+            words = {t for t in tokenize(part) if len(t) > 1 and t not in GENERIC_TERMS and not (asks and asks.fullmatch(t))}
+            taken = {fragment for fragment, _ in chosen.values()}
+            best = None
+            for sentence in sentences:
+                for fragment in _FRAGMENT_RE.findall(sentence) or [sentence]:
+                    phrase = fragment.rstrip("，,；;。：:！？")
+                    value = _fragment_score(analysis.asks, fragment, part)
+                    near = sum(len(t) for t in words & sentence_terms(fragment)) + 0.5 * sum(len(t) for t in words & sentence_terms(sentence))
+                    if value > 0 and phrase not in taken and (near > 0 or not near_only) and (best is None or (near, value) > best[0]):
+                        best = ((near, value), phrase, sentence)
+            if best is not None:
+                chosen[n] = (best[1], best[2])
+    if len(chosen) < len(parts):
+        return None
+    facts = [chosen[n][0] for n in range(len(parts))]
+    said = [full_sentence(text, chosen[n][1]) for n in range(len(parts))]
+    return Evidence(hit, clause, document, contiguous(text, list(dict.fromkeys(said))), "；".join(dict.fromkeys(facts)), 0.0)
 
 
 # Sentence score bonus for stating a fact of the asked kind (topic words are counted in characters).
@@ -362,11 +435,11 @@ QUOTE_LIMIT = 150
 _PART_END = "；;。！？\n"
 
 
-def narrowed(quote: str, fact: str, kind: str, question: str) -> str:
-    """The part of ``quote`` that states ``fact``: from the phrase before it to the end of its clause part.
-
-    A long sentence holds other figures (a total budget beside a per-firm cap, other targets beside
-    the one asked); quoted whole, they read as the answer. Short quotes stay whole.
+def narrowed(quote: str, fact: str, kind: str, question: str, subject: set[str], keep_whole: bool = False) -> str:
+    """The part of ``quote`` that states ``fact``, without the phrases around it that state other figures
+    of the asked kind (other targets beside the one asked) or a total budget beside a per-firm cap: quoted
+    whole, they read as the answer. A short quote with nothing else of the kind stays whole, and so does a
+    clause the question names (``keep_whole``), but for a total beside a cap.
     """
     # The year a target is stated for is added to its phrase ("到2027年，…"): find the phrase itself.
     pieces = [p if p in quote else _YEAR_LEAD_RE.sub("", p) for p in fact.split("；")]
@@ -375,25 +448,39 @@ def narrowed(quote: str, fact: str, kind: str, question: str) -> str:
         return quote
     start = min(quote.find(p) for p in pieces)
     end = max(quote.find(p) + len(p) for p in pieces)
-    total_beside = kind == "amount" and not _ASKS_TOTAL_RE.search(question) and any(
-        _TOTAL_RE.search(f) and re.search(_MONEY, f) for f in _FRAGMENT_RE.findall(quote[:start] + quote[end:])
-    )
-    if len(quote) <= QUOTE_LIMIT and not total_beside:
-        return quote
-    if len(quote) > QUOTE_LIMIT:
-        # Only the phrases that state it: the sentence's other phrases carry other figures.
-        stop = re.search(r"[，,；;。！？\n]", quote[end:])
-        return quote[start : end + (stop.end() if stop else 0)].strip()
-    # Keep the phrase before the fact in its sentence part ("对中小企业…的，" says who gets it), but not a total.
+    per_firm = kind == "amount" and not _ASKS_TOTAL_RE.search(question)
+
+    def total(f: str) -> bool:
+        return per_firm and bool(_TOTAL_RE.search(f) and re.search(_MONEY, f))
+
+    def other(f: str) -> bool:
+        # A figure of the kind asked about something the question names less than the fact's phrase does.
+        return total(f) or (states(kind, f, question) and _overlap(f, subject) < own)
+
+    own = max(_overlap(p, subject) for p in pieces)
+
+    stop = re.search(r"[，,；;。：:！？\n]", quote[end:])
+    end = end + stop.end() if stop else len(quote)  # the fact's phrase runs to its punctuation
     left = max(quote.rfind(mark, 0, start) for mark in _PART_END) + 1
-    before = [f for f in _FRAGMENT_RE.findall(quote[left:start])]
-    while before and (_TOTAL_RE.search(before[0]) or len("".join(before)) > QUOTE_LIMIT):
-        left += len(before.pop(0))
-    rights = [i for i in (quote.find(mark, end) for mark in _PART_END) if i >= 0]
+    rights = [i for i in (quote.find(mark, end - 1) for mark in _PART_END) if i >= 0]
     right = min(rights) + 1 if rights else len(quote)
+    before = _FRAGMENT_RE.findall(quote[left:start])
+    after = _FRAGMENT_RE.findall(quote[end:right])
+    if keep_whole and not any(total(f) for f in before + after):
+        return quote
+    if len(quote) <= QUOTE_LIMIT and not any(other(f) for f in before + after):
+        return quote
+    # From the phrase after the last other figure before the fact, to the phrase before the next one after it.
+    cut = max((i + 1 for i, f in enumerate(before) if other(f)), default=0)
+    while len("".join(before[cut:])) > QUOTE_LIMIT:
+        cut += 1
+    left += len("".join(before[:cut]))
+    keep = next((i for i, f in enumerate(after) if other(f)), len(after))
+    right = end + len("".join(after[:keep]))
     return quote[left:right].strip()
 
 
+_ASKS_ONE_FIGURE_RE = re.compile(r"多少|几|最多|最高|上限|封顶|额度|比例|多大|多长|\bhow (many|much)\b", re.I)
 _EXAMPLE_RE = re.compile(r"^(答[：:])?\s*(例如|比如|譬如|假如|假设|如果|若)")
 _ASKS_EXAMPLE_RE = re.compile(r"例子|举例|示例|算例|怎么算|如何计算|计算")
 _ASKED_RE = re.compile(r"^([一二三四五六七八九十\d]+[、.．]\s*)?问[：:]")
