@@ -16,7 +16,7 @@ from bot.analysis import DOCUMENT_FACTS, Analysis, analyse, asked_kind, clean_qu
 from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, section_overview, stated_fact
 from bot.compose import citation as _citation
 from bot.eligibility import chat_eligibility, compose_answer
-from bot.evidence import restated_source, select
+from bot.evidence import Evidence, asked_parts, restated_source, select
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
 from bot.router import PROVINCES, WITHIN
@@ -165,13 +165,39 @@ class ExtractiveAnswerer:
         if overview:
             lines, citations = overview
         elif analysis.asks_stated_fact:
-            lines, citations = stated_fact(analysis, evidence, plan)
+            lines, citations = self._parts(retrieval, evidence) or stated_fact(analysis, evidence, plan)
         else:
             lines, citations = clauses_answer(analysis, evidence)
         body = "\n\n".join(lines)
         if analysis.english:
             body = f"{self.replies['notes']['english']}\n\n{body}"
         return self._finish(question, body, citations, asks)
+
+    def _parts(self, retrieval: Retrieval, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
+        """"A的上限和B的上限分别是多少" that no one clause answers: each part asked on its own, each stated and cited."""
+        parts = asked_parts(retrieval.analysis)
+        if len(parts) < 2:
+            return None
+        asked_each = [self.retrieve(part) for part in parts]
+        # Only parts that point at different places or documents ("省级…和温州…"); one clause answers the rest.
+        pointed = [(a.analysis.places, a.analysis.documents) for a in asked_each]
+        if not all(p[0] or p[1] for p in pointed) or len(set(pointed)) < len(pointed):
+            return None
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for asked in asked_each:
+            if asked.refusal is not None or not asked.hits:
+                return None
+            plan = self.plan_for(asked.named)
+            found = select(asked.analysis, _pointed_at(asked.analysis, asked.hits, plan), plan)
+            stating = [e for e in found if e.fact]
+            if not stating:
+                return None
+            part_lines, part_citations = stated_fact(asked.analysis, stating[:1], plan)
+            offset = len(citations)
+            lines += [re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", line) for line in part_lines]
+            citations += part_citations
+        return lines, citations
 
     def _document_asked(self, analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex):
         """The document a question about issuer, 文号, status or period means: the one it refers to, else the best hit's."""
@@ -350,6 +376,11 @@ def _scope_documents(analysis: Analysis, plan: PlanIndex) -> set[str]:
     return {d.doc_id for d in plan.documents.values() if d.jurisdiction and d.jurisdiction in analysis.places}
 
 
+# The documents a question refers to keep the evidence to themselves when their best clause scores at
+# least this share of the best clause found.
+REFERRED_SHARE = 0.5
+
+
 def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) -> list[ScoredChunk]:
     """The hits of the documents the question refers to, else of the places it names, when there are any.
 
@@ -362,7 +393,9 @@ def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) ->
             d.doc_id for d in plan.documents.values() if d.doc_id not in analysis.documents and restated_source(d, plan) & analysis.documents
         }
         own = [h for h in hits if h.chunk.doc_id in analysis.documents or h.chunk.doc_id in speaks_for]
-        if own:
+        # A reference read from a word the question uses in passing ("研发计划" is no 计划) does not hold
+        # when none of that document's clauses is half as relevant as the best clause found.
+        if own and own[0].score >= REFERRED_SHARE * hits[0].score:
             return own
     if analysis.places and not analysis.comparison:
         own = [h for h in hits if h.chunk.jurisdiction in analysis.places]

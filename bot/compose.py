@@ -82,7 +82,14 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
         ]
         citations = [citation(best.document, best.clause, best.quote)]
         # The same fact in another document (a province's and a city's cap) is the next line.
-        other = next((e for e in stating[1:] if e.document.doc_id != best.document.doc_id and e.score >= 0.8 * best.score), None)
+        # Two documents for the same place (a draft plan and the measures issued after it) both stating
+        # one: each is stated, rather than one picked silently.
+        other = next((
+            e for e in stating[1:] if e.document.doc_id != best.document.doc_id and (
+                e.score >= 0.8 * best.score
+                or (e.document.jurisdiction and e.document.jurisdiction == best.document.jurisdiction and e.score >= SAME_PLACE_SHARE * best.score)
+            )
+        ), None)
         if other is not None:
             lines += [f"《{other.document.title}》{other.clause.clause_path}：**{other.fact}** [2]{_scope_note(other.document, analysis)}", f"> {other.quote}"]
             citations.append(citation(other.document, other.clause, other.quote))
@@ -103,6 +110,9 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
 
 
 _LEAD_IN_END_RE = re.compile(r"[：:]$")
+# Another document of the same place states the fact too: stated beside the best when its evidence
+# scores at least this share of the best's.
+SAME_PLACE_SHARE = 0.6
 # Kinds whose presence in a clause is unmistakable: such a clause is not quoted under "not stated".
 _SHARP_KINDS = frozenset({"contact"})
 

@@ -171,3 +171,14 @@ def test_a_worked_example_in_an_interpretation_is_not_the_rule():
     _, found = _evidence("合成数据券单家企业年度补助最多多少钱", plan, ("r-0", 1.0))
     assert found[0].fact is not None and "上限150万元" in found[0].fact
     assert "400万元" not in found[0].fact and "800万元" not in found[0].fact
+
+
+def test_two_documents_of_one_place_stating_a_target_are_each_stated_and_cited():
+    draft = _document("d", "示范省合成数据行动计划（征求意见稿）", [("一、总体目标", "到2028年，培育形成12个以上合成数据标注基地。")])
+    issued = _document("m", "示范省关于加快合成数据产业发展的若干措施", [("一、发展目标", "到2028年，建成合成数据标注基地30个以上。")])
+    plan = PlanIndex.from_documents([draft, issued])
+    analysis, found = _evidence("示范省要建多少个合成数据标注基地", plan, ("d-0", 1.0), ("m-0", 0.75))
+    lines, citations = stated_fact(analysis, found, plan)
+    assert {c.doc_title for c in citations} == {draft.title, issued.title}
+    text = "\n".join(lines)
+    assert "12个以上" in text and "30个以上" in text
