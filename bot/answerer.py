@@ -376,11 +376,6 @@ def _scope_documents(analysis: Analysis, plan: PlanIndex) -> set[str]:
     return {d.doc_id for d in plan.documents.values() if d.jurisdiction and d.jurisdiction in analysis.places}
 
 
-# The documents a question refers to keep the evidence to themselves when their best clause scores at
-# least this share of the best clause found.
-REFERRED_SHARE = 0.5
-
-
 def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) -> list[ScoredChunk]:
     """The hits of the documents the question refers to, else of the places it names, when there are any.
 
@@ -393,9 +388,7 @@ def _pointed_at(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) ->
             d.doc_id for d in plan.documents.values() if d.doc_id not in analysis.documents and restated_source(d, plan) & analysis.documents
         }
         own = [h for h in hits if h.chunk.doc_id in analysis.documents or h.chunk.doc_id in speaks_for]
-        # A reference read from a word the question uses in passing ("研发计划" is no 计划) does not hold
-        # when none of that document's clauses is half as relevant as the best clause found.
-        if own and own[0].score >= REFERRED_SHARE * hits[0].score:
+        if own:
             return own
     if analysis.places and not analysis.comparison:
         own = [h for h in hits if h.chunk.jurisdiction in analysis.places]

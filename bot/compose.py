@@ -16,6 +16,8 @@ from bot.organisations import find_organisations
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 
+# A role the question asks to be named ("管理人是谁", "运营主体是哪家"): a party noun by its suffix.
+_ROLE_ASKED_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:人|方|机构|主体))(?:是谁|是哪|由谁|为谁|叫什么)")
 _ASKS_SUPPORTING_RE = re.compile(r"配合|协同|参与|协助|哪些部门|哪些单位|责任单位")
 _AGENCY_PAREN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*[）)]", re.S)
 # "列第一位的为牵头单位" / "排在首位的为牵头单位": the document marks its first unit as the lead.
@@ -203,6 +205,15 @@ def agencies_answer(analysis: Analysis, evidence: list[Evidence], plan: PlanInde
     organisations the best sentences name (受理, 负责, 牵头)."""
     top = evidence[0]
     places = tuple(sorted(plan.jurisdictions()))
+    asked_role = _ROLE_ASKED_RE.search(analysis.question)
+    role = asked_role.group(1).split("的")[-1] if asked_role else ""
+    if len(role) >= 2 and not any(role in e.clause.text for e in evidence[:3]):
+        # "子基金的管理人是谁": the units responsible for the clause are not the role asked, which no clause names.
+        return [
+            f"已收录的文件未载明{role}（检索了各相关文件中最相关的条款）。"
+            f"最接近的是《{top.document.title}》{top.clause.clause_path} [1]：",
+            f"> {top.quote}",
+        ], [citation(top.document, top.clause, top.quote)]
     if top.clause.responsible_agencies:
         chosen = [e for e in evidence[:3] if e.hit.title_hit and e.clause.responsible_agencies] if top.hit.title_hit else []
         chosen = chosen or [top]

@@ -182,3 +182,20 @@ def test_two_documents_of_one_place_stating_a_target_are_each_stated_and_cited()
     assert {c.doc_title for c in citations} == {draft.title, issued.title}
     text = "\n".join(lines)
     assert "12个以上" in text and "30个以上" in text
+
+
+def test_a_role_no_clause_names_is_not_stated_by_the_units_responsible_for_the_clause():
+    from bot.compose import agencies_answer
+
+    policy = _document("p", POLICY, [(
+        "六、强化金融支持",
+        "引导省产业基金联合社会资本设立规模不低于50亿元的合成数据产业子基金。（责任单位：省委金融办、省财政厅）",
+    )])
+    policy.clauses[0].responsible_agencies = ["省委金融办", "省财政厅"]
+    plan = PlanIndex.from_documents([policy])
+    analysis, found = _evidence("合成数据产业子基金的管理人是谁", plan, ("p-0", 1.0))
+    lines, _ = agencies_answer(analysis, found, plan)
+    assert lines[0].startswith("已收录的文件未载明管理人") and "牵头" not in lines[0]
+    analysis, found = _evidence("合成数据产业子基金由哪个部门负责", plan, ("p-0", 1.0))
+    lines, _ = agencies_answer(analysis, found, plan)
+    assert "省委金融办（牵头）" in lines[0]
