@@ -174,12 +174,12 @@ class ExtractiveAnswerer:
         return self._finish(question, body, citations, asks)
 
     def _parts(self, retrieval: Retrieval, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
-        """"A的上限和B的上限分别是多少" that no one clause answers: each part asked on its own, each stated and cited."""
+        """Two parts (A的X和B的X, 分别) that no one clause answers: each part asked on its own, each stated and cited."""
         parts = asked_parts(retrieval.analysis)
         if len(parts) < 2:
             return None
         asked_each = [self.retrieve(part) for part in parts]
-        # Only parts that point at different places or documents ("省级…和温州…"); one clause answers the rest.
+        # Only parts that point at different places or documents (a province's and a city's scheme); one clause answers the rest.
         pointed = [(a.analysis.places, a.analysis.documents) for a in asked_each]
         if not all(p[0] or p[1] for p in pointed) or len(set(pointed)) < len(pointed):
             return None

@@ -16,7 +16,7 @@ from bot.organisations import find_organisations
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 
-# A role the question asks to be named ("管理人是谁", "运营主体是哪家"): a party noun by its suffix.
+# A role the question asks to be named (a party noun: …人, …方, …机构, …主体): a party noun by its suffix.
 _ROLE_ASKED_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:人|方|机构|主体))(?:是谁|是哪|由谁|为谁|叫什么)")
 _ASKS_SUPPORTING_RE = re.compile(r"配合|协同|参与|协助|哪些部门|哪些单位|责任单位")
 _AGENCY_PAREN_RE = re.compile(r"[（(](?:责任单位|牵头单位|责任部门)[：:].*[）)]", re.S)
@@ -208,7 +208,7 @@ def agencies_answer(analysis: Analysis, evidence: list[Evidence], plan: PlanInde
     asked_role = _ROLE_ASKED_RE.search(analysis.question)
     role = asked_role.group(1).split("的")[-1] if asked_role else ""
     if len(role) >= 2 and not any(role in e.clause.text for e in evidence[:3]):
-        # "子基金的管理人是谁": the units responsible for the clause are not the role asked, which no clause names.
+        # A fund's or a scheme's named party: the units responsible for the clause are not the role asked, which no clause names.
         return [
             f"已收录的文件未载明{role}（检索了各相关文件中最相关的条款）。"
             f"最接近的是《{top.document.title}》{top.clause.clause_path} [1]：",

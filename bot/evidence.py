@@ -110,7 +110,7 @@ def _fragment_score(kind: str, fragment: str, question: str) -> float:
         thing = counted_thing(question)
         if thing and thing not in fragment:
             return 0.0
-    # "要达到多少？" names no unit: a level reached ("规模突破300亿元") answers it as well as a count.
+    # A count asked with no unit named: a level reached ("规模突破300亿元") answers it as well as a count.
     reached = kind == "count" and not counted_thing(question) and bool(_LEVEL_RE.search(fragment))
     if not (states(kind, fragment, question) or reached):
         return 0.0
@@ -168,7 +168,7 @@ def _subject_tokens(analysis: Analysis) -> set[str]:
     if not analysis.follow_up:
         return tokens(analysis.about)
     # A follow-up's own words pick the sentence; the turn before only found the clause. A place it
-    # names ("那温州的呢？") chose the documents already: with nothing else said, the turn before's words do.
+    # names (a city name alone) chose the documents already: with nothing else said, the turn before's words do.
     places = {p for d in analysis.named_places for p in (d.name, d.short)} | set(analysis.places) | {stem(p) for p in analysis.places}
     own = {t for t in tokens(analysis.question) if t not in places}
     return own if any(len(t) > 1 for t in own) else tokens(analysis.about) - places
@@ -311,7 +311,7 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         # A sentence that states a fact of the asked kind comes before one that only shares the question's
         # words; among those that state one, the question's own words decide, then the fact's strength
         # (a cap over a bare figure).
-        # (A stating sentence none of whose words the question uses is not preferred: "到2030年呢？"
+        # (A stating sentence none of whose words the question uses is not preferred: a follow-up naming only a later year
         # asks for the 2030 sentence, not for another year's figure.)
         states_here = best_fact[0] > 0 and (_overlap(sentence, subject) > 0 or not any(len(t) > 1 for t in subject))
         value = topic(sentence) + (STATES_WEIGHT + best_fact[0] if states_here else 0.0) - 0.01 * index
@@ -347,19 +347,19 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         if kind in ("count", "target") and year and year.group(0) not in fact:
             fact = f"{year.group(0)}，{fact}"
     quote = _quote(text, sentences, index, sentence, scored, subject, clause, kind, analysis.question)
-    # Only a question after one figure ("多少", "上限") has it cut out of its sentence; "目标是什么" asks them all.
+    # Only a question after one figure (多少, 上限) has it cut out of its sentence; asking what the targets are asks them all.
     if fact and kind in _FACT_KINDS and kind not in ("contact", "materials") and _ASKS_ONE_FIGURE_RE.search(analysis.question):
         quote = narrowed(quote, fact, kind, analysis.question, subject, keep_whole=names_clause(clause, analysis.question))
     if kind == "contact":
         # Names, offices and numbers answer together: every contact line the quote holds, or those
-        # that carry the question's own words ("技术支持电话") when some do.
+        # that carry the question's own words (the office or service the question names) when some do.
         fact = contact_lines(quote, subject) or None
     return Evidence(hit, clause, document, quote, fact, value)
 
 
 def asked_parts(analysis: Analysis) -> list[str]:
-    """The parts of a question that asks two facts of one kind: "每人补多少？一家企业一年封顶多少？", or
-    "A的上限和B的上限各是多少" (A和B sharing what follows: each part is A or B with the shared words)."""
+    """The parts of a question that asks two facts of one kind: a per-person amount and a per-firm cap asked in two sentences, or
+    "A的X和B的X" with 各 or 分别 (A和B sharing what follows: each part is A or B with the shared words)."""
     question = analysis.question
     pieces = [p for p in re.split(r"[？?；;]", question) if p.strip()]
     if len(pieces) > 1 and all(asked_kind(p) == analysis.asks for p in pieces):
@@ -386,7 +386,7 @@ def _parts_answer(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
     asks = dict(question_kinds()).get(analysis.asks)
     chosen: dict[int, tuple[str, str]] = {}
     # A part whose words the clause uses takes the phrase nearest them; a part none of whose words it
-    # uses ("一年封顶多少" beside "每家企业每年不超过20万元") takes the strongest phrase left.
+    # uses (a synonym of the clause's wording) takes the strongest phrase left.
     for near_only in (True, False):
         for n, part in enumerate(parts):
             if n in chosen:
