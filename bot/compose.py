@@ -89,7 +89,10 @@ def stated_fact(analysis: Analysis, evidence: list[Evidence], plan: PlanIndex) -
         other = next((
             e for e in stating[1:] if e.document.doc_id != best.document.doc_id and (
                 e.score >= 0.8 * best.score
-                or (e.document.jurisdiction and e.document.jurisdiction == best.document.jurisdiction and e.score >= SAME_PLACE_SHARE * best.score)
+                or (
+                    e.document.jurisdiction and e.document.jurisdiction == best.document.jurisdiction
+                    and e.score >= SAME_PLACE_SHARE * best.score and not _versions_of_one(e.document, best.document)
+                )
             )
         ), None)
         if other is not None:
@@ -132,6 +135,12 @@ def _contacts_found(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[
 def _nearest_stated(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
     best = max(evidence, key=lambda e: e.hit.score)
     return [f"根据《{best.document.title}》{best.clause.clause_path} [1]：", f"> {best.quote}"], [citation(best.document, best.clause, best.quote)]
+
+
+def _versions_of_one(a: Document, b: Document) -> bool:
+    """A draft and its final (the same title but for what its parentheses say): the lifecycle notes compare them."""
+    bare = lambda title: re.sub(r"[（(][^）)]*[）)]|\s", "", title)  # noqa: E731
+    return bare(a.title) == bare(b.title)
 
 
 def _item_of(item: Evidence, listing: Evidence) -> bool:
