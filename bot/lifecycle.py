@@ -292,13 +292,13 @@ def comparison_answer(question: str, snapshot: IndexSnapshot, rank: Ranker | Non
         return None
     old, new = pair
     diff = compare_documents(old, new)
+    asked = {kind for kind, pattern in _CHANGE_KINDS.items() if pattern.search(question)}
     topic = _topic_terms(question, old, new)
-    if topic:
+    if topic and not asked:
         # "产业基金规模两版分别是多少": the clause the question is about, both sides, not the whole diff.
         answer = _item_comparison(question, old, new, topic, snapshot, rank)
         if answer is not None:
             return answer
-    asked = {kind for kind, pattern in _CHANGE_KINDS.items() if pattern.search(question)}
     if asked:
         # "新增了哪条措施": only the changes of the kind asked.
         diff = diff.model_copy(update={"changes": [c for c in diff.changes if c.kind in asked]})
@@ -330,9 +330,12 @@ def comparison_answer(question: str, snapshot: IndexSnapshot, rank: Ranker | Non
 
 # Clause paths of a document, best first, for a query (the retriever's ranking, given by the answerer).
 Ranker = Callable[[str, str], list[str]]
-_CHANGE_KINDS = {"added": re.compile(r"新增|增加了|增设|加了"), "removed": re.compile(r"删除|删去|删掉|去掉|取消了")}
+_CHANGE_KINDS = {
+    "added": re.compile(r"新增|增加了|增设|加了|多了|新加"),
+    "removed": re.compile(r"删除|删去|删掉|去掉|取消了|拿掉|少了|砍掉"),
+}
 # Words of the question that say which versions and what comparison, not which clause.
-_COMPARING_RE = re.compile(r"分别|各自|各写|各是|一样|相同|一致|哪条|哪些|多少|是否|有没有|什么|怎么")
+_COMPARING_RE = re.compile(r"分别|各自|各写|各是|一样|相同|一致|哪条|哪些|多少|是否|有没有|没有|什么|怎么|版本|正式印发|最后发布|正式|原来")
 
 
 def _topic_terms(question: str, old: Document, new: Document) -> dict[str, float]:
@@ -344,7 +347,7 @@ def _topic_terms(question: str, old: Document, new: Document) -> dict[str, float
     weights = {}
     words = [w for w in jieba.lcut(rest) if w.strip()]
     # Two words in a row ("产业规模") pick out the clause that says them together, not each apart.
-    pairs = {a + b for a, b in zip(words, words[1:]) if len(a + b) >= 3}
+    pairs = {a + b for a, b in zip(words, words[1:]) if len(a) >= 2 and len(b) >= 2}
     for term in set(tokenize(rest)) | pairs:
         if len(term) < 2 or term in GENERIC_TERMS or term in titles:
             continue
@@ -373,12 +376,15 @@ def _item_comparison(
     ranked = rank(_topic_text(question), new.doc_id) if rank else []
     order = {path: n for n, path in enumerate(ranked)}
 
-    def key(i: int) -> tuple[float, int]:
+    def key(i: int) -> float:
+        # The topic words' weight, plus as much again for the first clause search ranks (half for the second …).
         before, after = pairs[i]
-        return max(score(before), score(after)), -order.get((after or before).clause_path, len(order))
+        words = max(score(before), score(after))
+        position = order.get((after or before).clause_path)
+        return words + (1.0 / (1 + position) if words > 0 and position is not None else 0.0)
 
     scored = sorted(range(len(pairs)), key=key, reverse=True)
-    if not scored or key(scored[0])[0] <= 0 or (len(scored) > 1 and key(scored[1]) == key(scored[0])):
+    if not scored or key(scored[0]) <= 0 or (len(scored) > 1 and key(scored[1]) == key(scored[0])):
         return None  # nothing, or two clauses alike: the whole comparison says more
     before, after = pairs[scored[0]]
     lines: list[str] = []

@@ -128,15 +128,15 @@ def _first(pattern: str, text: str) -> str | None:
 
 
 def parse_notice(text: str) -> Notice:
-    contacts = _first(r"联系人[：:]\s*([^；;。\n]+)", text)
+    contacts = _first(r"联系人[：:]\s*([^；;。\n\s]+)", text)
     return Notice(
         text=text,
         deadline=_first(rf"请于\s*({DATE}(?:（[^）]*）)?)\s*前", text),
         contacts=[c.strip() for c in re.split(r"[、，,]", contacts)] if contacts else [],
         phones=re.findall(r"0\d{2,3}-\d{7,8}", text),
         emails=re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text),
-        address=_first(r"(?:通信地址|通讯地址|地址)[：:]\s*([^；;。\n]+)", text),
-        postcode=_first(r"邮编[：:]\s*(\d{6})", text),
+        address=_first(r"(?:(?:通信地址|通讯地址|地址)[：:]|寄至|寄送至)\s*([^；;，,。\n]+)", text),
+        postcode=_first(r"邮(?:编|政编码)[：:]?\s*(\d{6})", text),
         recipient=_first(r"反馈至\s*([^。；，,\n]+)", text),
     )
 
@@ -156,7 +156,7 @@ def _split_front(front: list[Paragraph]) -> tuple[list[Paragraph], list[Paragrap
 
 # "关于公开征求《…》意见的公告" and the paragraphs that say until when, to whom and how to reply.
 _CONSULTATION_OPENING_RE = re.compile(r"征求.{0,60}意见的(公告|通知|函)$|(现|特)[^。]{0,8}征求(社会各界|公众)?意见")
-_CONSULTATION_DETAIL_RE = re.compile(r"请于|反馈|截止|联系人|联系电话|电话[：:]|邮箱|电子邮件|地址[：:]|邮编|传真")
+_PREAMBLE_RE = re.compile(r"制定(本|以下|如下)|结合.{0,8}实际|特制定|现就.{0,30}(通知|意见)如下")
 
 
 def _consultation_notice(front: list[Paragraph]) -> tuple[list[Paragraph], list[Paragraph]]:
@@ -166,7 +166,8 @@ def _consultation_notice(front: list[Paragraph]) -> tuple[list[Paragraph], list[
     if start is None:
         return [], front
     end = start + 1
-    while end < len(front) and _CONSULTATION_DETAIL_RE.search(front[end].text):
+    # It runs until the document's own words begin: its preamble ("为…，结合我市实际，制定本办法").
+    while end < len(front) and not _PREAMBLE_RE.search(front[end].text):
         end += 1
     notice = front[start:end]
     if not any(re.search(rf"(请于|截止|截至).{{0,12}}{DATE}", p.text) for p in notice):
