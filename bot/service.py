@@ -79,6 +79,10 @@ class PolicyBot:
         if chat_model is not None or llm_configured(settings):
             self.llm = LLMAnswerer(self.answerer, settings, chat_model)
         self.answers = AnswerCache(settings.cache_entries, max(1, int(settings.cache_mb * 1_000_000)))
+        # NOTE: answering is mostly Python holding the GIL. Dozens of server threads computing at once
+        # starve the event loop for seconds (it then closes kept-alive connections whose next request
+        # is already waiting: the clients see ReadErrors), so the rest wait here, blocked, not competing.
+        self.computing = threading.BoundedSemaphore(settings.answer_workers)
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(
@@ -189,8 +193,9 @@ class PolicyBot:
 
     def _answer(self, question: str, turns: list[Turn]) -> Answer:
         if self.llm is not None:
-            return self.llm.ask(question, turns)
-        return self.answerer.ask(question, turns)
+            return self.llm.ask(question, turns)  # mostly waiting on the model: not bounded by ``computing``
+        with self.computing:
+            return self.answerer.ask(question, turns)
 
     def _caching(self) -> bool:
         """Answers are cached when the cache has room, and with a model only when POLICYBOT_CACHE_LLM says so."""
@@ -216,7 +221,8 @@ class PolicyBot:
     def search(self, query: str, k: int | None = None, doc_id: str | None = None, jurisdiction: str | None = None) -> list[ScoredChunk]:
         if not query or not query.strip():
             raise PolicyBotError("the search query is empty")
-        return self.retriever.search(query, k=k, doc_id=doc_id, jurisdiction=jurisdiction)
+        with self.computing:
+            return self.retriever.search(query, k=k, doc_id=doc_id, jurisdiction=jurisdiction)
 
     def eligibility(self, profile: Profile | dict, measure_names: list[str] | None = None) -> EligibilityResult:
         """Every support measure's verdict for ``profile``, each condition cited."""

@@ -133,6 +133,17 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(
         default=256, gt=0, description="Largest request body in KB (admin uploads may be up to max_file_mb)."
     )
+    answer_workers: int = Field(
+        default=4, gt=0,
+        description="Answers (and searches) computed at the same time in this process; more wait their turn. "
+        "Cached answers do not wait. Few, because the work holds Python's GIL: dozens of threads computing at once "
+        "starve the server's event loop, which then drops kept-alive connections.",
+    )
+    answer_queue: int = Field(
+        default=256, gt=0,
+        description="Requests to /api/ask, /api/search and /v1/chat/completions in progress at once; more get a 503 "
+        "with Retry-After and a Chinese message instead of waiting without bound.",
+    )
     chat_concurrency: int = Field(default=4, gt=0, description="Web chat answers computed at the same time.")
     chat_queue_size: int = Field(default=64, gt=0, description="Web chat requests that may wait; more are turned away.")
     log_questions: bool = Field(
