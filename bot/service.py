@@ -248,3 +248,6 @@ class PolicyBot:
         self.retriever.snapshot()
         self.store.embedder.query_vector("预热")
         _ = self.answerer.plan
+        # The stages load their lexicons and jieba's part-of-speech tables on first use (over a
+        # second): answer one throwaway question so the first visitor does not wait for that.
+        self.answerer.ask("人工智能政策有哪些支持措施？")
