@@ -24,6 +24,7 @@ import re
 import secrets
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -829,6 +830,11 @@ def _serve(settings: Settings) -> int:
     except OSError as exc:
         return _fail(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc} (set POLICYBOT_PORT to a free port)")
     server = build_server(bot, settings, feedback)
+    if settings.cache_warm_file is not None:  # in the background: visitors are served meanwhile
+        threading.Thread(
+            target=bot.warm_cache, args=(lambda line: print(f"policybot: {line}", file=sys.stderr, flush=True),),
+            name="cache-warm-up", daemon=True,
+        ).start()
     base = f"http://{settings.host}:{settings.port}"
     print(
         f"policybot: serving on {base} — chat {base}/, API {base}/api (spec {base}/openapi.json), "

@@ -16,6 +16,7 @@ from bot.answerer import ExtractiveAnswerer
 from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.library import DocumentLibrary
+from bot.warm import read_popular_questions, warm_answers
 from core.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
 from bot.models import Answer, Turn
@@ -210,6 +211,23 @@ class PolicyBot:
         if self.retriever.snapshot().version != version:
             return False  # the index changed while answering: which version it rests on is unclear
         return self.llm is None or answer.mode == "llm" or answer.refused
+
+    def warm_cache(self, report: Callable[[str], None]) -> None:
+        """Answer the questions of POLICYBOT_CACHE_WARM_FILE once, so they are cached; runs on a thread of
+        the server's. Whatever goes wrong is reported in one line: the server serves on without it."""
+        path = self.settings.cache_warm_file
+        if path is None:
+            return
+        if not self._caching():
+            report(f"cache warm-up skipped: the answer cache is off here, so {path} would be answered for nothing")
+            return
+        try:
+            warm_answers(self.ask, read_popular_questions(path, self.answers.max_entries), report)
+        except PolicyBotError as exc:
+            report(f"cache warm-up skipped: {' '.join(str(exc).split())}")
+        except Exception as exc:  # noqa: BLE001 - a warm-up must never take the server down
+            log.exception("cache warm-up failed")
+            report(f"cache warm-up stopped: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
 
     def cache_stats(self) -> dict:
         """Hits, misses and size of the answer cache and of the query-embedding cache."""

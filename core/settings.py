@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         default=False,
         description="Whether generated (LLM) answers are cached too. Off: with a model configured no answer is cached.",
     )
+    cache_warm_file: Path | None = Field(
+        default=None,
+        description="File of popular questions (UTF-8, one per line, '#' comments) answered in the background when "
+        "the server starts, so they are cache hits from the first visitor on. A bad file is reported in one line "
+        "and the server serves without it.",
+    )
     cache_query_vectors: int = Field(
         default=4096, ge=0, description="Query embeddings kept in memory (LRU, 1.5 KB each); 0 turns this cache off."
     )
