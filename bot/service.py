@@ -80,9 +80,10 @@ class PolicyBot:
         if chat_model is not None or llm_configured(settings):
             self.llm = LLMAnswerer(self.answerer, settings, chat_model)
         self.answers = AnswerCache(settings.cache_entries, max(1, int(settings.cache_mb * 1_000_000)))
-        # NOTE: answering is mostly Python holding the GIL. Dozens of server threads computing at once
-        # starve the event loop for seconds (it then closes kept-alive connections whose next request
-        # is already waiting: the clients see ReadErrors), so the rest wait here, blocked, not competing.
+        # NOTE: answering is mostly Python holding the GIL. The server's 40 threads computing at once
+        # starved its event loop (lags up to 0.9 s on 2 busy cores), which then closed kept-alive
+        # connections whose next request was already waiting: clients saw ReadErrors. So only a few
+        # compute; the rest wait here, blocked, not competing.
         self.computing = threading.BoundedSemaphore(settings.answer_workers)
 
     # --- ingest -------------------------------------------------------------------------
@@ -266,6 +267,7 @@ class PolicyBot:
         self.retriever.snapshot()
         self.store.embedder.query_vector("预热")
         _ = self.answerer.plan
-        # The stages load their lexicons and jieba's part-of-speech tables on first use (over a
-        # second): answer one throwaway question so the first visitor does not wait for that.
+        # The stages compile their lexicons' patterns on first use: answer one throwaway question so the
+        # first visitor does not wait for that. (jieba's part-of-speech table stays lazy: 53 MB, and only
+        # words the clauses lack need it.)
         self.answerer.ask("人工智能政策有哪些支持措施？")
