@@ -16,6 +16,7 @@ from bot.answerer import ExtractiveAnswerer
 from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.library import DocumentLibrary
+from bot.slots import ComputeSlots
 from bot.warm import read_popular_questions, warm_answers
 from core.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
@@ -83,8 +84,8 @@ class PolicyBot:
         # NOTE: answering is mostly Python holding the GIL. The server's 40 threads computing at once
         # starved its event loop (lags up to 0.9 s on 2 busy cores), which then closed kept-alive
         # connections whose next request was already waiting: clients saw ReadErrors. So only a few
-        # compute; the rest wait here, blocked, not competing.
-        self.computing = threading.BoundedSemaphore(settings.answer_workers)
+        # compute; the rest wait here, blocked, not competing, in the order they came.
+        self.computing = ComputeSlots(settings.answer_workers)
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(

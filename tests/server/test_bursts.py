@@ -143,3 +143,26 @@ def test_one_computation_for_a_question_many_ask_at_once_over_http(gated, serve)
     assert bodies[0] == {k: v for k, v in fresh.to_public().items() if k != "latency_ms"}
     stats = policybot.answers.stats()
     assert (stats.misses, stats.hits, stats.coalesced) == (1, 9, 9)
+
+
+def test_waiting_requests_compute_in_the_order_they_came():
+    from bot.slots import ComputeSlots
+
+    slots, order = ComputeSlots(1), []
+    slots.__enter__()  # the one slot is taken
+
+    def enter(number: int) -> None:
+        with slots:
+            order.append(number)
+
+    threads = []
+    for number in range(6):
+        threads.append(threading.Thread(target=enter, args=(number,)))
+        threads[-1].start()
+        wait_until(lambda: slots.waiting == number + 1, f"request {number} waiting")
+    slots.__exit__(None, None, None)
+    for thread in threads:
+        thread.join(GENEROUS)
+    assert order == [0, 1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="size must be greater than 0, got 0"):
+        ComputeSlots(0)
