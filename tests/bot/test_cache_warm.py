@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from bot.service import PolicyBot
 from bot.warm import read_popular_questions
 from core.errors import PolicyBotError
 from core.settings import Settings
