@@ -23,7 +23,7 @@ def plan_home(tmp_path_factory, embedder):
 
 def test_warmed_questions_are_hits_with_the_fresh_answer(plan_home, embedder, tmp_path):
     popular = tmp_path / "popular.txt"
-    popular.write_text("\ufeff# yesterday's most asked\nAI+医疗谁管\n\n算力券怎么申请？\nAI+医疗谁管\n" + "长" * 3000 + "\n",
+    popular.write_text("\ufeff# yesterday's most asked\n人工智能+医疗由哪些部门负责？\n\n算力券怎么申请？\n人工智能+医疗由哪些部门负责？\n" + "长" * 3000 + "\n",
                        encoding="utf-8")
     policybot = bot_for(Settings(home=plan_home, chroma_url=None, cache_warm_file=popular), embedder)
     lines: list[str] = []
@@ -34,7 +34,7 @@ def test_warmed_questions_are_hits_with_the_fresh_answer(plan_home, embedder, tm
     assert lines[-1].startswith("cache warm-up: done, 2 answered, 1 skipped in ")
     assert policybot.answers.stats().entries == 2
     fresh = bot_for(Settings(home=plan_home, chroma_url=None, cache_entries=0), embedder)
-    for question in ("AI+医疗谁管", "算力券怎么申请？"):
+    for question in ("人工智能+医疗由哪些部门负责？", "算力券怎么申请？"):
         hits = policybot.answers.stats().hits
         assert same_but_latency(policybot.ask(question), fresh.ask(question))
         assert policybot.answers.stats().hits == hits + 1
@@ -60,14 +60,14 @@ def test_a_bad_file_is_one_line_and_nothing_else(plan_home, embedder, tmp_path, 
     policybot.warm_cache(lines.append)
     assert len(lines) == 1 and lines[0].startswith("cache warm-up skipped: ") and message in lines[0]
     assert "\n" not in lines[0] and policybot.answers.stats().entries == 0
-    assert policybot.ask("AI+医疗谁管").citations  # serves on
+    assert policybot.ask("人工智能+医疗由哪些部门负责？").citations  # serves on
 
 
 def test_a_folder_and_an_off_cache_are_reported_too(plan_home, embedder, tmp_path):
     lines: list[str] = []
     bot_for(Settings(home=plan_home, chroma_url=None, cache_warm_file=tmp_path), embedder).warm_cache(lines.append)
     popular = tmp_path / "popular.txt"
-    popular.write_text("AI+医疗谁管\n", encoding="utf-8")
+    popular.write_text("人工智能+医疗由哪些部门负责？\n", encoding="utf-8")
     off = bot_for(Settings(home=plan_home, chroma_url=None, cache_entries=0, cache_warm_file=popular), embedder)
     off.warm_cache(lines.append)
     assert lines == [
