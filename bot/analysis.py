@@ -78,8 +78,8 @@ class Analysis:
     agencies: tuple[str, ...] = ()  # organisations it names (canonical)
     follow_up: bool = False
     english: bool = False
-    # The words that say what the answer's sentence must be about: a follow-up's own subject ("要交哪些材料"
-    # → 材料), or the turn before's topic when it names none of its own ("那温州呢", "哪个部门牵头").
+    # The words that say what the answer's sentence must be about: a follow-up's own words ("要交哪些材料"),
+    # or the whole turn before when the follow-up neither asks a kind of fact nor names a subject ("那温州呢").
     subject: str = ""
 
     @property
@@ -144,30 +144,23 @@ def is_follow_up(question: str, previous: list[str] | tuple[str, ...] = ()) -> b
     return all(word in said for word in content_words(rest))
 
 
-def _without_kind_words(text: str, kinds: tuple[str, ...] | None = None) -> str:
-    """``text`` without the words that ask for a kind of fact (of ``kinds``, or of any kind but measures,
-    whose words name a subject: 算力券, 补贴)."""
+def _without_kind_words(text: str) -> str:
+    """``text`` without the words that ask for a kind of fact (of any kind but measures, whose words name a
+    subject: 算力券, 补贴)."""
     for name, pattern in question_kinds()[:-1]:
-        if (kinds is None and name != "measures") or (kinds is not None and name in kinds):
+        if name != "measures":
             text = pattern.sub(" ", text)
     return text
 
 
-def follow_up_topic(previous: list[str], asks: str) -> str:
-    """What the turns a follow-up points back to were about: back to the last turn that named a subject of
-    its own, without the words that asked for another kind of fact ("…什么时候截止" then "找谁咨询?")."""
+def follow_up_topic(previous: list[str]) -> str:
+    """The turns a follow-up points back to: back to the last one that named a subject of its own."""
     turns: list[str] = []
     for turn in reversed(previous):
         turns.insert(0, turn)
         if not is_follow_up(turn, previous[: len(previous) - len(turns)]):
             break
-    topic = []
-    for turn in turns:
-        kind = asked_kind(turn)
-        if asks not in ("general", kind) and kind not in ("measures", "general"):
-            turn = _ASKING.sub(" ", _without_kind_words(turn, (kind,)))
-        topic.append(re.sub(r"\s+", " ", turn).strip())
-    return " ".join(t for t in topic if t)
+    return " ".join(turns)
 
 
 def asked_kind(question: str) -> str:
@@ -189,7 +182,7 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
     previous = [t.content for t in history if t.role == "user" and t.content.strip()]
     follow_up = bool(previous) and is_follow_up(question, previous)
     # The follow-up's own asking words ("最长几年", "找谁") say what kind of fact, not what it is about.
-    query = f"{follow_up_topic(previous, asked_kind(question))} {_ASKING.sub(' ', question).strip()}" if follow_up else question
+    query = f"{follow_up_topic(previous)} {_ASKING.sub(' ', question).strip()}" if follow_up else question
     jurisdictions = plan.jurisdictions()
     # An organisation named in full ("国家数据局", "公安部") is that one, not a short alias inside it (数据局).
     exact = [name for name in find_organisations(question, tuple(sorted(jurisdictions))) if name in plan.by_agency]
@@ -239,7 +232,7 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
         agencies=agencies,
         follow_up=follow_up,
         english=english,
-        subject=(question if _names_subject(question) else query) if follow_up else about,
+        subject=(query if asked_kind(question) == "general" and not _names_subject(question) else question) if follow_up else about,
     )
 
 

@@ -21,7 +21,6 @@ MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七
 # Words that ask for the parts of something rather than one fact of it.
 ASKS_LIST_RE = re.compile(r"哪些|包括|有什么|有啥|几条|哪几|都有|什么")
 _NOT_PARTS = ("preamble", "notice")  # a preamble or a consultation notice is not one of a document's parts
-_CJK_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _FIRST_PHRASE_RE = re.compile(r"[^，,；;。：:！？]+")
 
 
@@ -73,30 +72,34 @@ def _nodes(document: Document) -> list[Path]:
     return list(nodes)
 
 
-def _covered(text: str, tokens: set[str]) -> float:
-    """The share of ``text``'s characters inside the given tokens."""
-    chars = [bool(_CJK_RE.match(ch)) for ch in text]
+def _mask(text: str, tokens: set[str]) -> list[bool]:
     covered = [False] * len(text)
     for token in tokens:
         for match in re.finditer(re.escape(token), text.lower()):
             for i in range(match.start(), match.end()):
                 covered[i] = True
-    total = sum(chars)
-    return sum(c and k for c, k in zip(covered, chars)) / total if total else 0.0
+    return covered
+
+
+def _covered(text: str, matched: set[str], words: set[str]) -> float:
+    """The share of the heading's words (stopwords aside: "主要任务" is 任务) that the matched tokens cover."""
+    total = sum(_mask(text, words))
+    return sum(_mask(text, matched)) / total if total else 0.0
 
 
 def named_by(question_tokens: set[str], document: Document, node: Path) -> float:
     """How well the question names ``node``'s heading: the share of the heading it covers, when at least
     one of the words it shares with the question is in no sibling heading (else 0)."""
     own = heading(node[-1])
-    matched = set(tokenize(own)) & question_tokens
+    words = set(tokenize(own))
+    matched = words & question_tokens
     if not matched:
         return 0.0
     siblings = [s for s in children(document, node[:-1]) if s != node]
     shared = {t for s in siblings for t in tokenize(heading(s[-1]))}
     if not matched - shared:
         return 0.0
-    coverage = _covered(own, matched)
+    coverage = _covered(own, matched, words)
     return coverage if coverage > 0.5 else 0.0
 
 
@@ -169,8 +172,12 @@ def section_asked(question: str, documents: list[Document], whole_document: set[
     for document in documents:
         if document.doc_id in whole_document or names_document(words, document):
             top = children(document, ())
-            # A document of chapters over untitled articles is listed by chapter only when one is named.
-            if len(top) >= 2 and sum(_clause_at(document, p) is not None for p in top) * 2 >= len(top):
+            # The top level is what is asked when its headings speak the question's words ("支持方向" of
+            # 一、支持整机研发 …), not a notice's 申报范围 / 申报条件 asked "支持哪几类项目"; and a document of
+            # chapters over untitled articles is listed by chapter only when one is named.
+            title = set(tokenize(document.title))
+            speaks = any((set(tokenize(heading(p[-1]))) & words) - title for p in top)
+            if speaks and len(top) >= 2 and sum(_clause_at(document, p) is not None for p in top) * 2 >= len(top):
                 return _section(document, ())
             return None
     return None
