@@ -1,7 +1,11 @@
 """Lists from a document's structure, reverse agency tasks and follow-ups, on small documents written here."""
 
+import pytest
+
 from bot.analysis import analyse, follow_up_topic, is_follow_up
 from bot.models import Turn
+from bot.service import PolicyBot
+from core.settings import Settings
 from bot.outline import section_asked
 from bot.planindex import PlanIndex
 from bot.roles import leads, task
@@ -111,3 +115,29 @@ def test_a_follow_up_keeps_the_topic_and_takes_its_own_kind_and_place():
     assert analysis.follow_up and analysis.places == ("温州市",)
     assert analysis.asks == "ratio" and "整机研发" in analysis.query
     assert "整机研发" in analysis.subject  # the sentence chosen must be about the earlier turn's topic
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("policies")
+    (folder / "opinion.txt").write_text(OPINION, encoding="utf-8")
+    (folder / "measures.txt").write_text(MEASURES, encoding="utf-8")
+    settings = Settings(home=tmp_path_factory.mktemp("home"))
+    policybot = PolicyBot(settings)
+    assert not policybot.ingest([folder]).failures
+    return policybot
+
+
+def test_an_agency_asked_what_it_leads_gets_the_tasks_it_leads(bot):
+    answer = bot.ask("省数据局牵头哪些任务？")
+    assert not answer.refused and len(answer.citations) == 1
+    assert "建设高质量机器人训练数据集" in answer.answer  # the task itself, not only its note
+    assert answer.citations[0].quote in answer.citations[0].clause_text
+    shared = bot.ask("省经信厅负责哪些任务？")  # a unit in every note: all of them, none as the lead
+    assert len(shared.citations) == 4 and "（牵头）" not in shared.answer
+
+
+def test_a_list_question_lists_every_part_of_the_section_each_cited(bot):
+    answer = bot.ask("示例省机器人意见的保障措施包括哪些？")
+    assert "加强组织领导" in answer.answer and "加强资金支持" in answer.answer
+    assert [c.clause for c in answer.citations] == ["三、保障措施 › （五）加强组织领导", "三、保障措施 › （六）加强资金支持"]
