@@ -87,19 +87,23 @@ def _covered(text: str, matched: set[str], words: set[str]) -> float:
     return sum(_mask(text, matched)) / total if total else 0.0
 
 
+def _spoken(question_tokens: set[str], text: str) -> set[str]:
+    """The question's words (two characters or more) that ``text`` contains. Matched inside the heading,
+    not token against token: a heading may be cut coarser ("算力使用") than the question ("算力")."""
+    return {t for t in question_tokens if len(t) >= 2 and t in text.lower()}
+
+
 def named_by(question_tokens: set[str], document: Document, node: Path) -> float:
     """How well the question names ``node``'s heading: the share of the heading it covers, when at least
     one of the words it shares with the question is in no sibling heading (else 0)."""
     own = heading(node[-1])
-    words = set(tokenize(own))
-    matched = words & question_tokens
+    matched = _spoken(question_tokens, own)
     if not matched:
         return 0.0
-    siblings = [s for s in children(document, node[:-1]) if s != node]
-    shared = {t for s in siblings for t in tokenize(heading(s[-1]))}
-    if not matched - shared:
+    siblings = [heading(s[-1]) for s in children(document, node[:-1]) if s != node]
+    if all(any(t in sibling for sibling in siblings) for t in matched):
         return 0.0
-    coverage = _covered(own, matched, words)
+    coverage = _covered(own, matched, set(tokenize(own)) | matched)
     return coverage if coverage > 0.5 else 0.0
 
 
@@ -172,11 +176,14 @@ def section_asked(question: str, documents: list[Document], whole_document: set[
     for document in documents:
         if document.doc_id in whole_document or names_document(words, document):
             top = children(document, ())
-            # The top level is what is asked when its headings speak the question's words ("支持方向" of
-            # 一、支持整机研发 …), not a notice's 申报范围 / 申报条件 asked "支持哪几类项目"; and a document of
-            # chapters over untitled articles is listed by chapter only when one is named.
-            title = set(tokenize(document.title))
-            speaks = any((set(tokenize(heading(p[-1]))) & words) - title for p in top)
+            # The top level is what is asked when its headings speak the question's words, each shared by
+            # several of them ("支持方向" of 一、支持整机研发 … 九、支持标准制定) — not a notice's 申报范围 /
+            # 申报条件 asked "支持哪几类项目", nor one part the question singles out by a word only it uses.
+            # A document of chapters over untitled articles is listed by chapter only when one is named.
+            own_words = words - set(tokenize(document.title))
+            spoken = [_spoken(own_words, heading(p[-1])) for p in top]
+            said = set().union(*spoken)
+            speaks = bool(said) and all(sum(w in s for s in spoken) >= 2 for w in said)
             if speaks and len(top) >= 2 and sum(_clause_at(document, p) is not None for p in top) * 2 >= len(top):
                 return _section(document, ())
             return None
