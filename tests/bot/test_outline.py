@@ -71,6 +71,8 @@ def test_a_question_naming_one_clause_is_not_a_list():
     measures = _document(MEASURES, "measures.txt")
     assert section_asked("无人机整机研发有哪些支持", [measures], {measures.doc_id}) is None
     assert section_asked("整机研发奖励最高多少", [measures], {measures.doc_id}) is None  # asks no list
+    # 支持 is in every heading, 飞行 in one: that part is asked about, not the whole document.
+    assert section_asked("样例市无人机若干政策的飞行支持有哪些", [measures], {measures.doc_id}) is None
 
 
 def test_untitled_articles_are_named_by_their_first_phrase():
