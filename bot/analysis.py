@@ -78,8 +78,8 @@ class Analysis:
     agencies: tuple[str, ...] = ()  # organisations it names (canonical)
     follow_up: bool = False
     english: bool = False
-    # The words that say what the answer's sentence must be about: a follow-up's own words ("要交哪些材料"),
-    # or the whole turn before when the follow-up neither asks a kind of fact nor names a subject ("那温州呢").
+    # The words that say what the answer's sentence must be about: a follow-up's own words, or the whole
+    # turn before when the follow-up neither asks a kind of fact nor names a subject (only a place, say).
     subject: str = ""
 
     @property
@@ -127,9 +127,8 @@ def is_english(question: str) -> bool:
 
 
 def is_follow_up(question: str, previous: list[str] | tuple[str, ...] = ()) -> bool:
-    """"那它的责任单位呢", "电话多少?", "哪个部门牵头?", "征求意见稿里呢?": it points back, or it is short and
-    names no subject of its own — besides the words that ask for a kind of fact or name a version, only
-    words the earlier turns used."""
+    """"那它的责任单位呢", "电话多少?": it points back, or it is short and names no subject of its own —
+    besides the words that ask for a kind of fact or name a version, only words the earlier turns used."""
     text = question.strip()
     bare = _PUNCTUATION.sub("", text)
     if _ANAPHORA.search(text) or len(bare) <= 6:
@@ -181,7 +180,7 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
     blocked = guard(question)
     previous = [t.content for t in history if t.role == "user" and t.content.strip()]
     follow_up = bool(previous) and is_follow_up(question, previous)
-    # The follow-up's own asking words ("最长几年", "找谁") say what kind of fact, not what it is about.
+    # The follow-up's own asking words (多少, 哪些, 谁) say what kind of fact, not what it is about.
     query = f"{follow_up_topic(previous)} {_ASKING.sub(' ', question).strip()}" if follow_up else question
     jurisdictions = plan.jurisdictions()
     # An organisation named in full ("国家数据局", "公安部") is that one, not a short alias inside it (数据局).
@@ -193,7 +192,7 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
     named, places, outside = _places(query, plan)
     own_places, own_outside, own_referred = [], None, set()
     if follow_up:
-        # "那温州呢": a place the follow-up names replaces the one of the turn before.
+        # A place the follow-up names replaces the one of the turn before.
         own_named, own_places, own_outside = _places(question, plan)
         if own_places or own_outside:
             named, places, outside = own_named, own_places, own_outside
@@ -205,7 +204,7 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
         own_referred, _ = referenced_documents(question, list(plan.documents.values()))
         if own_referred:
             referred = own_referred
-    # A follow-up that points nowhere itself looks where the turn before pointed ("工信部…" then "找谁咨询?").
+    # A follow-up that points nowhere itself looks where the turn before pointed (a ministry it named).
     pointing = query if follow_up and not (own_referred or own_places or own_outside) else question
     if _NATIONAL_WORDS.search(pointing):
         levels.add(NATIONAL)

@@ -238,7 +238,7 @@ class ExtractiveAnswerer:
         return self._finish(question, text, citations, "eligibility")
 
     def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex, scope: set[str] | None = None) -> Answer | None:
-        """"X负责哪些任务 / 在…里牵头什么": each clause naming X, with the task it sets (its heading and its
+        """What an agency does or leads: each clause naming it, with the task it sets (its heading and its
         text before the note) — the clauses X leads first, or only those when the question asks what X leads."""
         if not agencies:
             return None
@@ -268,7 +268,7 @@ class ExtractiveAnswerer:
         # What the agency leads comes first, then the tasks it shares, then what a text says it does.
         order = {"牵头": 0, "参与": 1, "提及": 1}
         entries.sort(key=lambda e: (not e[3], order[e[0].role], not (e[0].role == "提及" and _LEADS_RE.search(e[2]))))
-        # The agency as the quoted clauses write it ("浙江金融监管局"), not only by its canonical name.
+        # The agency as the quoted clauses write it (an alias), not only by its canonical name.
         shown = next((n for n in names if any(n in e[2] for e in entries)), agency)
         lines = [f"**{shown}**在已收录文件中承担以下工作："]
         citations: list[Citation] = []

@@ -111,7 +111,7 @@ def _listed_items(analysis: Analysis, lead: Evidence) -> tuple[list[str], list[C
 
 
 def section_overview(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
-    """"保障措施包括哪些", "这份措施有哪些支持方向": every part of the section the question names (or of the
+    """"保障措施包括哪些", or the parts of a document named alone: every part of the section the question names (or of the
     document it names), one line and one citation each (bot/outline.py decides which section)."""
     if not evidence:
         return None

@@ -47,7 +47,7 @@ class Section:
 
 
 def heading(node: str) -> str:
-    """A path element without its marker: "三、推进重点领域融合应用" → "推进重点领域融合应用"."""
+    """A path element without its marker: "二、主要任务" → "主要任务"."""
     return MARKER_RE.sub("", node).strip()
 
 
@@ -89,7 +89,7 @@ def _covered(text: str, matched: set[str], words: set[str]) -> float:
 
 def _spoken(question_tokens: set[str], text: str) -> set[str]:
     """The question's words (two characters or more) that ``text`` contains. Matched inside the heading,
-    not token against token: a heading may be cut coarser ("算力使用") than the question ("算力")."""
+    not token against token: a heading may be cut coarser (one word for a compound) than the question (one of its parts)."""
     return {t for t in question_tokens if len(t) >= 2 and t in text.lower()}
 
 
@@ -112,7 +112,7 @@ def _clause_at(document: Document, path: Path) -> Clause | None:
 
 
 def _body(clause: Clause) -> str:
-    """The clause's text after its marker and its heading ("1. 优化算力布局。支持…" → "支持…")."""
+    """The clause's text after its marker and its heading ("1. 建设共性平台。支持…" → "支持…")."""
     text = clause.text.strip()
     number = clause.path[-1] if clause.path else ""
     for lead in (number, clause.number):
@@ -126,7 +126,7 @@ def _body(clause: Clause) -> str:
 
 
 def _first_sentence(body: str, label: str) -> str:
-    """The body's first sentence that says more than the heading ("支持算力使用。对企业…" → "对企业…")."""
+    """The body's first sentence that says more than the heading ("建设共性平台。对企业…" → "对企业…")."""
     sentences = [s.strip() for s in re.split(r"(?<=[。；！？\n])", body) if s.strip()]
     for sentence in sentences:
         if sentence.rstrip("。；！？.：: ") != label:
@@ -139,7 +139,7 @@ def part(document: Document, path: Path) -> Part | None:
     if clause is not None:
         body = _body(clause)
         label = heading(path[-1])
-        if not label:  # an untitled article ("第八条 支持企业实施智能化改造，…"): its first phrase
+        if not label:  # an untitled article ("第八条 对公共平台建设给予补助，…"): its first phrase
             phrase = _FIRST_PHRASE_RE.match(body)
             label = phrase.group(0).strip() if phrase else ""
         return Part(path, label, clause, _first_sentence(body, label) or clause.text, True)
@@ -177,8 +177,8 @@ def section_asked(question: str, documents: list[Document], whole_document: set[
         if document.doc_id in whole_document or names_document(words, document):
             top = children(document, ())
             # The top level is what is asked when its headings speak the question's words, each shared by
-            # several of them ("支持方向" of 一、支持整机研发 … 九、支持标准制定) — not a notice's 申报范围 /
-            # 申报条件 asked "支持哪几类项目", nor one part the question singles out by a word only it uses.
+            # several of them (a word that most of the headings begin with) — not headings that share no word
+            # with the question, nor one part the question singles out by a word only its heading uses.
             # A document of chapters over untitled articles is listed by chapter only when one is named.
             own_words = words - set(tokenize(document.title))
             spoken = [_spoken(own_words, heading(p[-1])) for p in top]
@@ -191,7 +191,7 @@ def section_asked(question: str, documents: list[Document], whole_document: set[
 
 
 def names_document(question_tokens: set[str], document: Document) -> bool:
-    """The question names the document by at least two distinctive words of its title ("嘉兴 … 具身")."""
+    """The question names the document by at least two distinctive words of its title (a place and a subject word)."""
     title = re.sub(r"[（(][^（()）]*[)）]", "", document.title)
     shared = {t for t in set(tokenize(title)) & question_tokens if t not in GENERIC_TERMS and len(t) >= 2}
     return len(shared) >= 2
