@@ -13,6 +13,7 @@ from bot.analysis import Analysis
 from bot.evidence import Evidence, contact_lines, contiguous, states
 from bot.models import Answer, Citation
 from bot.organisations import find_organisations
+from bot.outline import heading, section_asked
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 
@@ -160,36 +161,25 @@ def _listed_items(analysis: Analysis, lead: Evidence) -> tuple[list[str], list[C
     return lines, citations
 
 
-_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])")
-_ASKS_LIST_RE = re.compile(r"哪些|包括|有什么|有啥|几条|哪几|都有")
-
-
 def section_overview(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
-    """"保障措施包括哪些": the parts of the section the question names, one line and one citation each."""
-    if not evidence or not _ASKS_LIST_RE.search(analysis.question):
+    """"保障措施包括哪些", or the parts of a document named alone: every part of the section the question names (or of the
+    document it names), one line and one citation each (bot/outline.py decides which section)."""
+    if not evidence:
         return None
-    best = evidence[0]
-    path = best.clause.path
-    own = _MARKER_RE.sub("", path[-1]).strip()
-    if any(own[i : i + 4] in analysis.question for i in range(max(0, len(own) - 3))):
-        return None  # the question names the clause itself, not the section around it
-    for depth in range(len(path) - 1, 0, -1):
-        heading = _MARKER_RE.sub("", path[depth - 1]).strip()
-        if len(heading) < 2 or heading not in analysis.question:
-            continue
-        children = [c for c in best.document.clauses if len(c.path) == depth + 1 and c.path[:depth] == path[:depth]]
-        if len(children) < 2:
-            return None
-        prefix = " › ".join(path[:depth])
-        lines = [f"《{best.document.title}》{prefix}包括以下各项："]
-        citations: list[Citation] = []
-        for child in children[:12]:
-            first = next(iter(split_sentences(child.text)), child.text)
-            n = len(citations) + 1
-            lines.append(f"{n}. {child.path[-1]} [{n}]：{first}")
-            citations.append(citation(best.document, child, first))
-        return lines, citations
-    return None
+    documents = list({e.document.doc_id: e.document for e in evidence}.values())
+    documents.sort(key=lambda d: d.doc_id not in analysis.documents)  # the documents it names first
+    section = section_asked(analysis.question, documents, set(analysis.documents))
+    if section is None:
+        return None
+    where = f"{section.name}包括以下各项" if section.path else "包括以下各部分"
+    lines = [f"《{section.document.title}》{where}{_scope_note(section.document, analysis)}："]
+    citations: list[Citation] = []
+    for item in section.parts:
+        n = len(citations) + 1
+        node = item.path[-1] if heading(item.path[-1]) else f"{item.path[-1]} {item.label}"
+        lines.append(f"{n}. **{node}** [{n}]" + (f"：{item.quote}" if item.is_clause and item.quote != item.label else ""))
+        citations.append(citation(section.document, item.clause, item.quote))
+    return lines, citations
 
 
 def clauses_answer(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
@@ -331,25 +321,63 @@ def document_fact(analysis: Analysis, document: Document) -> tuple[list[str], li
                     ]
     elif kind == "doc_number" and document.doc_number:
         value = f"文号：{document.doc_number}"
-    elif kind == "period" and _PERIOD_RE.search(document.title):
-        value = f"实施期限：{_PERIOD_RE.search(document.title).group(0)}"
     elif kind == "status" and document.is_draft:
         value = "征求意见稿，尚未正式施行"
-    if value is None and kind in ("status", "period") and document.effective_date:
-        found = _sentence_with(document, document.effective_date)
-        if found:
+    elif kind == "status" and document.doc_number:
+        # Issued under a 文号: that, its issuer and date are what "正式印发了吗" asks for.
+        value = "已正式印发（" + "，".join(p for p in (f"文号{document.doc_number}", document.issuer, document.date) if p) + "）"
+    if kind in ("status", "period"):
+        lines, citations = [], []
+        if value is not None:
+            lines, citations = [f"{title}{value} [1]", f"> {quote}"], [header_citation(document, quote)]
+        period = _PERIOD_RE.search(document.title) if kind == "period" else None
+        if period:
+            lines, citations = [f"{title}实施期限：{period.group(0)} [1]", f"> {header}"], [header_citation(document, header)]
+        # "自…起施行，有效期至…" (or in words ingest could not date): the closing provision states it.
+        found = _sentence_with(document, document.effective_date) if document.effective_date else None
+        found = found or _sentence_matching(document, _VALIDITY_SENTENCE_RE)
+        if found and not (document.is_draft and kind == "status" and citations):
             clause, sentence = found
-            expiry = f"，有效期至{document.expiry_date}" if document.expiry_date and document.expiry_date in sentence else ""
-            return [f"{title}自{document.effective_date}起施行{expiry} [1]", f"> {sentence}"], [citation(document, clause, sentence)]
-    if value is None and kind in ("status", "period"):
-        # "自印发之日起施行，有效期至…": the closing provision states it in words ingest could not date.
-        found = _sentence_matching(document, _VALIDITY_SENTENCE_RE)
-        if found:
-            clause, sentence = found
-            return [f"{title}：**{sentence.strip('。')}** [1]", f"> {sentence}"], [citation(document, clause, sentence)]
+            n = len(citations) + 1
+            if document.effective_date and document.effective_date in sentence:
+                expiry = f"，有效期至{document.expiry_date}" if document.expiry_date and document.expiry_date in sentence else ""
+                lines.append(f"{title}自{document.effective_date}起施行{expiry} [{n}]")
+            else:
+                lines.append(f"{title}：**{sentence.strip('。')}** [{n}]")
+            lines.append(f"> {sentence}")
+            citations.append(citation(document, clause, sentence))
+        if lines:
+            return lines, citations
     if value is None:
         name = _KIND_NAMES.get(kind, "这一信息")
         return [f"{title}的文件信息中未载明{name}（检索了标题、文号、发文单位和日期）[1]：", f"> {header}"], [
             header_citation(document, header)
         ]
     return [f"{title}{value} [1]", f"> {quote}"], [header_citation(document, quote)]
+
+
+# "2024年1月1日至2025年8月31日": a period a clause sets for something it governs.
+_DATE_RANGE_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?\s*(?:至|到|—|－|-|~|～)\s*\d{4}年\d{1,2}月(?:\d{1,2}日)?")
+
+
+def item_period(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
+    """A period question about something a clause governs ("项目的实施期"), not the document itself: the
+    sentence that sets a date range and names what the question names, or None (then the document's
+    own period answers)."""
+    titles = "".join(e.document.title for e in evidence)
+    own = [t for t in _content_terms(analysis.about) if t not in titles]
+    for e in evidence:
+        for sentence in split_sentences(e.clause.text):
+            found = _DATE_RANGE_RE.search(sentence)
+            if found and any(t in sentence for t in own):
+                return (
+                    [f"根据《{e.document.title}》{e.clause.clause_path}：**{found.group(0)}** [1]{_scope_note(e.document, analysis)}", f"> {sentence}"],
+                    [citation(e.document, e.clause, sentence)],
+                )
+    return None
+
+
+def _content_terms(text: str) -> list[str]:
+    from bot.abstain import content_words  # the same notion of a content word abstention uses
+
+    return [w for w in content_words(text) if len(w) >= 2]

@@ -166,11 +166,12 @@ def _subject_tokens(analysis: Analysis) -> set[str]:
         }
 
     if not analysis.follow_up:
-        return tokens(analysis.about)
-    # A follow-up's own words pick the sentence; the turn before only found the clause. A place it
-    # names (a city name alone) chose the documents already: with nothing else said, the turn before's words do.
+        return tokens(analysis.subject or analysis.about)
+    # A follow-up's own words pick the sentence (analysis gives the turn before's when it names no subject);
+    # the turn before only found the clause. A place it names (a city name alone) chose the documents
+    # already: with nothing else said, the turn before's words do.
     places = {p for d in analysis.named_places for p in (d.name, d.short)} | set(analysis.places) | {stem(p) for p in analysis.places}
-    own = {t for t in tokens(analysis.question) if t not in places}
+    own = {t for t in tokens(analysis.subject or analysis.question) if t not in places}
     return own if any(len(t) > 1 for t in own) else tokens(analysis.about) - places
 
 
