@@ -63,7 +63,6 @@ def guard(question: str) -> str | None:
 
 
 # --- evidence: refuse when the clauses found do not contain what the question is about ---------
-_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _CJK_WORD_RE = re.compile(r"[\u4e00-\u9fff]+")  # English words are matched through the query expansion
 # How one goes about something, not what it is about: these words match every procedure clause.
 _PROCEDURE_WORDS = frozenset(
@@ -295,37 +294,43 @@ def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: in
     ``query``).
     """
     best = hits[:top]
-    title_hit = any(h.title_hit for h in best)
+    question = own_words or query
     text = "".join(h.chunk.search_text() for h in best)
     headings = " ".join(h.chunk.clause_path for h in best)
-    terms = []
-    subject = subject_terms(own_words or query, stats)
+    subject = subject_terms(question, stats)
     last = {run: word for word, run, _ in subject}
-    for word, run, asked in subject:
-        found = _where(word, text, stats)
-        said = [word, *expand_query(word)[len(word):].split()]
-        terms.append(Term(
-            word, specificity(word), found, max(stats.document_frequency(w) for w in said),
-            term_of_art=general_frequency(word) == 0, asked=asked, heading=any(w in headings for w in said), compound=run,
-            uncounted=0 < general_frequency(word) <= DICTIONARY_FLOOR and _parts_cover(word) is None, head=last[run] == word,
-            verb=_tag(word).startswith("v") and _tag(word) != "vn",
-        ))
+    terms = [_term(word, run, asked, last[run] == word, text, headings, stats) for word, run, asked in subject]
     # A date or an amount the question quotes (6月15日, 50万元) that the clauses state: the question is about them.
-    for figure in dict.fromkeys(_FIGURE_RE.findall(own_words or query)):
-        if figure in text:
-            terms.append(Term(figure, specificity(figure), IN_CLAUSES, 1, compound=-2))
-    # An everyday word the cut did not keep whole (种地上 → 种 + 地上) counts by the documents' word for it.
-    cut = {t.text for t in terms}
-    for said, document_words in everyday_words(own_words or query):
+    terms += [Term(f, specificity(f), IN_CLAUSES, 1, compound=-2) for f in dict.fromkeys(_FIGURE_RE.findall(question)) if f in text]
+    terms += _everyday_terms(question, {t.text for t in terms}, text, headings, stats)
+    return Coverage(tuple(terms), _share(query, best, stats), any(h.title_hit for h in best))
+
+
+def _term(word: str, run: int, asked: bool, head: bool, text: str, headings: str, stats: TermStatistics) -> Term:
+    said = [word, *expand_query(word)[len(word):].split()]
+    frequency, tag = general_frequency(word), _tag(word)
+    return Term(
+        word, specificity(word), _where(word, text, stats), max(stats.document_frequency(w) for w in said),
+        term_of_art=frequency == 0, asked=asked, heading=any(w in headings for w in said), compound=run,
+        uncounted=0 < frequency <= DICTIONARY_FLOOR and _parts_cover(word) is None, head=head,
+        verb=tag.startswith("v") and tag != "vn",
+    )
+
+
+def _everyday_terms(question: str, cut: set[str], text: str, headings: str, stats: TermStatistics) -> list[Term]:
+    """An everyday word the cut did not keep whole (看病人 → 看 + 病人) counts by the documents' word for it."""
+    terms = []
+    for said, document_words in everyday_words(question):
         if (
             len(said) < 2 or not _CJK_WORD_RE.fullmatch(said) or _ASKING_RE.search(said) or any(said in w for w in cut)
             or said in _PROCEDURE_WORDS or said in STOPWORDS or said in GENERIC_TERMS
         ):
             continue
-        found = IN_CLAUSES if any(w in text for w in document_words) else IN_INDEX if any(map(stats.mentions, document_words)) else NOWHERE
-        terms.append(Term(said, specificity(said), found, max(map(stats.document_frequency, document_words)),
-                          heading=any(w in headings for w in document_words), compound=-1))
-    return Coverage(tuple(terms), _share(query, best, stats), title_hit)
+        in_text = any(w in text for w in document_words)
+        found = IN_CLAUSES if in_text else IN_INDEX if any(map(stats.mentions, document_words)) else NOWHERE
+        used = max(map(stats.document_frequency, document_words))
+        terms.append(Term(said, specificity(said), found, used, heading=any(w in headings for w in document_words), compound=-1))
+    return terms
 
 
 def _share(query: str, hits: list[ScoredChunk], stats: TermStatistics) -> float:
