@@ -164,8 +164,14 @@ class Coverage:
         # 加计扣除). A compound is headed by its last word; when the unknown word is that head (标注基地面积),
         # the words before it say what it is about, and count.
         unheard = [t for t in self.terms if t.unheard]
-        modified = {t.compound for t in unheard if not t.head}
-        if unheard and not any(t.specific for t in self.terms if t.found != NOWHERE and t.compound not in modified):
+        known = [t for t in self.terms if t.found != NOWHERE]
+        # An unknown head is what is asked of the words before it (算力券面额) unless it is as specific as any
+        # of them: then it is a kind of thing of its own (a 试点券 is not an 算力 clause's subject).
+        modified = {t.compound for t in unheard if not t.head} | {
+            t.compound for t in unheard if t.head and t.specificity >= max(
+                (k.specificity for k in known if k.compound == t.compound), default=0.0)
+        }
+        if unheard and not any(t.specific for t in known if t.compound not in modified):
             return "unheard_subject"
         # A compound the dictionary holds without a count may be a phrase of words the documents use
         # (社保卡): its absence is no evidence. A counted common word's is (今年).
@@ -177,8 +183,11 @@ class Coverage:
                 return "nothing_matched"
             if all(t.clauses <= PASSING_MENTION and not t.heading for t in matched):
                 return "passing_mention"
-        if not matched and not (self.title_hit or self.share >= MIN_COVERAGE):
-            return "low_share"
+        # None of its terms in the clauses ranked first, one it names in no document: what was found is not
+        # about it. (When the documents use every term, they cover the subject; the answer says what is not
+        # stated.)
+        if not matched and not self.title_hit and any(t.found == NOWHERE and not t.asked for t in self.terms):
+            return "nothing_matched"
         return None
 
     @property
@@ -217,21 +226,22 @@ def _parts_cover(word: str) -> list[str] | None:
     return None
 
 
-def subject_terms(question: str, stats: TermStatistics) -> list[tuple[str, int, bool]]:
+def subject_terms(question: str, stats: TermStatistics, places: tuple[str, ...] = ()) -> list[tuple[str, int, bool]]:
     """What ``question`` is about: (word, run, asked) for its dictionary words, compounds the documents use
-    kept whole (算力券, 大模型), without places, asking words, procedure words, function words and the
+    kept whole (算力券, 大模型), without places (of the gazetteer, and the indexed jurisdictions in ``places``
+    with their stems: 示例 of 示例市), asking words, procedure words, function words and the
     words every document of the corpus is about. Adjacent words share a run (大病 医疗 扣除); ``asked``
     marks the slot an interrogative asks for and the words that name a kind of fact (数量, 金额)."""
     from bot.analysis import question_kinds  # analysis imports this module's guard
 
     kinds = [pattern for name, pattern in question_kinds() if name != "measures"]  # 补贴, 贷款 are subjects
-    places = {n for d in gazetteer().find(question) for n in (d.name, d.short)}
+    named = {n for d in gazetteer().find(question) for n in (d.name, d.short)} | set(places)
     terms: list[tuple[str, int, bool]] = []
     run, previous = 0, ""
     for word in _units(stats.precise_cut(question), stats):
         if (
             len(word) >= 2 and _CJK_WORD_RE.fullmatch(word) and word not in STOPWORDS and word not in GENERIC_TERMS
-            and word not in _PROCEDURE_WORDS and word not in places and not _LEVEL_PLACE_RE.match(word)
+            and word not in _PROCEDURE_WORDS and not any(p.startswith(word) for p in named) and not _LEVEL_PLACE_RE.match(word)
             and not _ASKING_RE.search(word) and not _is_function_word(word)
         ):
             asked = bool(_INTERROGATIVE_RE.match(previous)) or any(k.fullmatch(word) for k in kinds)
@@ -287,17 +297,20 @@ def _where(word: str, text: str, stats: TermStatistics) -> str:
     return NOWHERE
 
 
-def coverage(query: str, hits: list[ScoredChunk], stats: TermStatistics, top: int = 3, own_words: str | None = None) -> Coverage:
+def coverage(
+    query: str, hits: list[ScoredChunk], stats: TermStatistics, top: int = 3, own_words: str | None = None,
+    places: tuple[str, ...] = (),
+) -> Coverage:
     """Where the question's subject terms are: in the best ``top`` clauses, elsewhere in the index, or nowhere.
 
     ``own_words`` is the question itself when ``query`` adds other text (a follow-up's turn before is in
-    ``query``).
+    ``query``); ``places`` the indexed jurisdictions it names, which the gazetteer may not know (示例市).
     """
     best = hits[:top]
     question = own_words or query
     text = "".join(h.chunk.search_text() for h in best)
     headings = " ".join(h.chunk.clause_path for h in best)
-    subject = subject_terms(question, stats)
+    subject = subject_terms(question, stats, places)
     last = {run: word for word, run, _ in subject}
     terms = [_term(word, run, asked, last[run] == word, text, headings, stats) for word, run, asked in subject]
     # A date or an amount the question quotes (6月15日, 50万元) that the clauses state: the question is about them.

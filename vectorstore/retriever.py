@@ -417,11 +417,12 @@ class HybridRetriever:
         return snap.tokens[position] if position is not None else set()
 
     def mentions(self, phrase: str) -> bool:
-        """Whether any indexed clause contains ``phrase`` verbatim (a word jieba may cut differently)."""
+        """Whether a clause of the documents in use contains ``phrase`` verbatim (a word jieba may cut
+        differently). A withdrawn or expired document's words are not the index's, as for word statistics."""
         return phrase in self._all_text()
 
     def spells_out(self, abbreviation: str, gap: int = 3) -> bool:
-        """Whether an indexed clause writes ``abbreviation`` in full: its characters in order, each within
+        """Whether a clause of the documents in use writes ``abbreviation`` in full: its characters in order, each within
         ``gap`` characters of the one before and none across punctuation (医保 → 医疗保障, 经信厅 → 经济和信息化厅)."""
         if len(abbreviation) < 2:
             raise ValueError(f"an abbreviation has two characters or more, got {abbreviation!r}")
@@ -433,7 +434,7 @@ class HybridRetriever:
         snap = self.snapshot()
         cached = self._corpus_text
         if cached is None or cached[0] != snap.version:
-            cached = (snap.version, "\n".join(c.search_text() for c in snap.chunks))
+            cached = (snap.version, "\n".join(c.search_text() for c, active in zip(snap.chunks, snap.active) if active))
             self._corpus_text = cached
         return cached[1]
 

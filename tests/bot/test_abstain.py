@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.abstain import IN_CLAUSES, IN_INDEX, NOWHERE, coverage
+from bot.abstain import IN_CLAUSES, IN_INDEX, NOWHERE, Coverage, Term, coverage
 from ingest.pipeline import chunk_document, parse_file
 from vectorstore.retriever import HybridRetriever
 from vectorstore.store import ClauseStore
@@ -104,3 +104,13 @@ def test_places_and_asking_words_are_not_subject_terms(retriever):
 def test_a_question_with_nothing_the_documents_say_is_refused(retriever):
     cov = judged(retriever, "护照丢了怎么挂失")
     assert not cov.covered
+
+
+def test_terms_the_documents_use_elsewhere_cover_the_subject_though_the_ranking_missed_them():
+    # Every term is in some clause, none in the clauses ranked first: the documents cover the subject, and
+    # the answer says what they do not state. One term in no document as well: nothing found is about it.
+    elsewhere = Term("联系人", 10.5, IN_INDEX, 2)
+    assert Coverage((elsewhere,), share=0.0, title_hit=False).covered
+    nowhere = Term("挂号费", 14.0, NOWHERE)
+    assert not Coverage((elsewhere, Term("门诊", 10.0, NOWHERE)), share=0.0, title_hit=False).covered
+    assert Coverage((elsewhere, nowhere), share=0.0, title_hit=False).reason == "unheard_subject"
