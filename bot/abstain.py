@@ -165,12 +165,7 @@ class Coverage:
         # the words before it say what it is about, and count.
         unheard = [t for t in self.terms if t.unheard]
         known = [t for t in self.terms if t.found != NOWHERE]
-        # An unknown head is what is asked of the words before it (算力券面额) unless it is as specific as any
-        # of them: then it is a kind of thing of its own (a 试点券 is not an 算力 clause's subject).
-        modified = {t.compound for t in unheard if not t.head} | {
-            t.compound for t in unheard if t.head and t.specificity >= max(
-                (k.specificity for k in known if k.compound == t.compound), default=0.0)
-        }
+        modified = {t.compound for t in unheard if not t.head}
         if unheard and not any(t.specific for t in known if t.compound not in modified):
             return "unheard_subject"
         # A compound the dictionary holds without a count may be a phrase of words the documents use
