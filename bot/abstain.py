@@ -168,16 +168,15 @@ class Coverage:
         modified = {t.compound for t in unheard if not t.head}
         if unheard and not any(t.specific for t in known if t.compound not in modified):
             return "unheard_subject"
-        # A compound the dictionary holds without a count may be a phrase of words the documents use
-        # (社保卡): its absence is no evidence. A counted common word's is (今年).
-        if not any(t.specific for t in self.terms) and any(
-            t.found == NOWHERE and not t.asked and not t.uncounted for t in self.terms
+        # "今年天气": only common words, one of them in no document, the rest in passing in one clause, outside
+        # its headings. A compound the dictionary holds without a count may be a phrase of words the documents
+        # use (社保卡): its absence is no evidence. A counted common word's is (今年).
+        if (
+            matched and not any(t.specific for t in self.terms)
+            and any(t.found == NOWHERE and not t.asked and not t.uncounted for t in self.terms)
+            and all(t.clauses <= PASSING_MENTION and not t.heading for t in matched)
         ):
-            # "今年天气": only common words, one of them in no document, the rest in passing in one clause.
-            if not matched:
-                return "nothing_matched"
-            if all(t.clauses <= PASSING_MENTION and not t.heading for t in matched):
-                return "passing_mention"
+            return "passing_mention"
         # None of its terms in the clauses ranked first, one it names in no document: what was found is not
         # about it. (When the documents use every term, they cover the subject; the answer says what is not
         # stated.)
