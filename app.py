@@ -24,6 +24,7 @@ import re
 import secrets
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -48,7 +49,7 @@ from server.api import ADMIN_INGEST_PATH, build_api_router, upload_limit  # noqa
 from server.embed import build_embed_router, install_origin_policy  # noqa: E402
 from server.errors import ApiError, ErrorLanguageMiddleware, install_error_handlers  # noqa: E402
 from server.feedback import FeedbackStore, feedback_path  # noqa: E402
-from server.limits import DeclaredBodyLimit, RateLimitMiddleware, rate_limiter  # noqa: E402
+from server.limits import AnswerAdmission, DeclaredBodyLimit, RateLimitMiddleware, rate_limiter  # noqa: E402
 from server.openai_compat import build_openai_router  # noqa: E402
 from server.page import ChatPageMiddleware, chat_css  # noqa: E402
 from server.runner import bind, serve  # noqa: E402
@@ -746,6 +747,7 @@ def build_server(bot: PolicyBot, settings: Settings, feedback: FeedbackStore | N
                            zh=f"该接口不支持 {request.method} 请求，请使用 {'、'.join(allowed)}。", headers={"Allow": ", ".join(allowed)})
         raise ApiError(404, f"no such endpoint: {request.url.path} (see /openapi.json)", zh="没有这个接口（接口说明见 /openapi.json）。")
 
+    server.add_middleware(AnswerAdmission, limit=settings.answer_queue)  # inside the rate limit: a 429 costs no place
     if settings.rate_limit_per_minute:
         server.add_middleware(RateLimitMiddleware, limiter=rate_limiter(settings))
     install_origin_policy(server, settings)
@@ -828,6 +830,11 @@ def _serve(settings: Settings) -> int:
     except OSError as exc:
         return _fail(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc} (set POLICYBOT_PORT to a free port)")
     server = build_server(bot, settings, feedback)
+    if settings.cache_warm_file is not None:  # in the background: visitors are served meanwhile
+        threading.Thread(
+            target=bot.warm_cache, args=(lambda line: print(f"policybot: {line}", file=sys.stderr, flush=True),),
+            name="cache-warm-up", daemon=True,
+        ).start()
     base = f"http://{settings.host}:{settings.port}"
     print(
         f"policybot: serving on {base} — chat {base}/, API {base}/api (spec {base}/openapi.json), "

@@ -11,7 +11,10 @@ one question outside the pool, then the requests through ``/api/ask``, each clie
 connection (separate users do not share one). For each number of clients
 the uncached server runs first, then the cached one, so both see the same machine. The cached server
 is measured twice: cold (the same requests as the uncached one) and after ``--warm-up`` more requests
-(the cache of a portal that has been up a while: with a finite pool, first askings are then rare). Reports
+(the cache of a portal that has been up a while: with a finite pool, first askings are then rare). A third
+server per number of clients starts with POLICYBOT_CACHE_WARM_FILE listing the ``--warm-file`` most popular
+questions (what a portal would take from yesterday's logs); it is measured once its warm-up has finished, on
+the same requests as the uncached one — warmed, not cold. Reports
 p50/p95/p99, answers/s, errors, the server's RSS after the run, the cache's hit rate, and the CPU
 other processes took meanwhile (psutil), as a markdown table in benchmarks/results/workload.md.
 """
@@ -52,6 +55,13 @@ from question_pool import EVAL_DIR, question_pool  # noqa: E402
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "workload.md"
 CASES = {"off": NO_CACHE, "on": {}}  # "on": the default settings
 WARM_UP = "预热：系统是否可用"  # outside the pool, so the cached case starts with an empty answer cache
+
+
+def ranking(pool: list[str], seed: int) -> list[str]:
+    """The pool, most popular first, as ``zipf_sequence`` with this seed ranks it."""
+    ranked = list(pool)
+    random.Random(seed).shuffle(ranked)
+    return ranked
 
 
 def zipf_sequence(pool: list[str], count: int, exponent: float, seed: int) -> list[str]:
@@ -108,18 +118,39 @@ def measure(url: str, pid: int, sequence: list[str], clients: int, deadline: flo
     }
 
 
+def wait_for_warm_up(url: str, questions: int, deadline: float) -> float:
+    """Seconds until the server's answer cache has been asked ``questions`` times (its warm-up from the file)."""
+    started = time.monotonic()
+    with httpx.Client(base_url=url, trust_env=False, timeout=60.0) as client:
+        while sum(client.get("/api/health").json()["cache"]["answers"][n] for n in ("hits", "misses")) < questions:
+            if time.monotonic() - started > deadline:
+                raise SystemExit(f"workload: the warm-up of {questions} questions did not finish within {deadline:.0f} s")
+            time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes: list[tuple[str, list[str], bool]],
-               deadline: float) -> list[dict]:
-    """A fresh server over a copy of the seed index; ``passes`` are (label, questions, measured) in order."""
-    home = workdir / f"cache-{cache}-{clients}"
+               deadline: float, warm_file: list[str] | None = None) -> list[dict]:
+    """A fresh server over a copy of the seed index; ``passes`` are (label, questions, measured) in order.
+    With ``warm_file`` it starts with those questions in POLICYBOT_CACHE_WARM_FILE and is measured once they are cached."""
+    home = workdir / f"cache-{cache}{'-warm-file' if warm_file else ''}-{clients}"
     shutil.copytree(seed_home, home)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = workdir / f"{home.name}.log"
-    process = start_server(home, port, log_path, CASES[cache])
+    settings = dict(CASES[cache])
+    if warm_file:
+        popular = workdir / f"popular-{clients}.txt"
+        popular.write_text("".join(f"{q}\n" for q in warm_file), encoding="utf-8")
+        settings["POLICYBOT_CACHE_WARM_FILE"] = str(popular)
+    process = start_server(home, port, log_path, settings)
     rows = []
     try:
         wait_until_healthy(url, process, log_path)
+        if warm_file:
+            seconds = wait_for_warm_up(url, len(warm_file), deadline)
+            passes = [(f"{label}, {seconds:.0f} s warm-up" if measured else label, seq, measured)
+                      for label, seq, measured in passes]
         with httpx.Client(base_url=url, trust_env=False, timeout=60.0) as client:
             client.post("/api/ask", json={"question": WARM_UP})
         for label, sequence, measured in passes:
@@ -150,7 +181,10 @@ def markdown(rows: list[dict], command: str, pool: int, distinct: int, exponent:
         f"{pool} distinct questions ({distinct} of them in the first pass); every server started cold. "
         f"*off*: no answer or query-embedding cache. *on, cold*: the same {requests:,} questions as *off*, "
         f"the first after start. *on, after …*: the same server, {requests:,} more requests (another draw) "
-        f"after {warm_up:,} unmeasured ones: the state of a portal that has been up for a while.",
+        f"after {warm_up:,} unmeasured ones: the state of a portal that has been up for a while. *on, warmed from a "
+        "file of N*: another fresh server started with POLICYBOT_CACHE_WARM_FILE listing the N most popular "
+        "questions, measured on the same requests as *off* once its warm-up (the seconds shown) had finished: "
+        "warmed, not cold. All cases of one number of clients ran one after the other in this one run.",
         "",
         "| clients | cache | errors | p50 ms | p95 ms | p99 ms | answers/s | answer-cache hits | server CPU ms/answer "
         "| server RSS MB | other processes' CPU |",
@@ -193,12 +227,17 @@ def main(argv: list[str] | None = None) -> int:
         help="unmeasured requests (same law, another seed) between the cached server's cold pass and its second "
         "measured pass; 0 measures the cold pass only",
     )
+    parser.add_argument(
+        "--warm-file", type=int, default=1500,
+        help="the most popular questions the warmed server's POLICYBOT_CACHE_WARM_FILE lists; 0 leaves that server out",
+    )
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds allowed per pass")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
-    if not 1 <= args.requests <= 20_000 or not 0 <= args.warm_up <= 50_000 or not all(1 <= c <= 200 for c in clients):
-        parser.error("--requests must be 1..20000, --warm-up 0..50000 and each of --clients 1..200")
+    if (not 1 <= args.requests <= 20_000 or not 0 <= args.warm_up <= 50_000 or not 0 <= args.warm_file <= 2048
+            or not all(1 <= c <= 200 for c in clients)):
+        parser.error("--requests must be 1..20000, --warm-up 0..50000, --warm-file 0..2048 and each of --clients 1..200")
 
     pool = question_pool()
     sequence = zipf_sequence(pool, args.requests, args.zipf, args.seed)
@@ -219,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.warm_up:
                 cached_passes += [("warm-up", earlier, False), (f"on, after {args.warm_up + len(sequence):,}", later, True)]
             rows += run_server(seed, workdir, "on", count, cached_passes, args.deadline)
+            if args.warm_file:
+                popular = ranking(pool, args.seed)[: args.warm_file]
+                wanted = set(popular)
+                covered = sum(q in wanted for q in sequence) / len(sequence)
+                label = f"on, warmed from a file of {args.warm_file} ({100 * covered:.0f}% of the requests)"
+                rows += run_server(seed, workdir, "on", count, [(label, sequence, True)], args.deadline, warm_file=popular)
     command = "python benchmarks/workload.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     report = markdown(rows, command, len(pool), len(set(sequence)), args.zipf, args.warm_up, time.monotonic() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -126,8 +126,10 @@ def is_follow_up(question: str) -> bool:
     if _ANAPHORA.search(text) or len(text) <= 6:
         return True
     from bot.abstain import content_words  # abstain's guard is imported above; this one is only needed here
+    from bot.lifecycle import without_version_words
 
-    return len(text) <= 12 and not content_words(text) and not _ENGLISH.search(text)
+    # "征求意见稿里呢": a word naming a version says where to look, not a new subject.
+    return len(text) <= 12 and not content_words(without_version_words(text)) and not _ENGLISH.search(text)
 
 
 def asked_kind(question: str) -> str:
@@ -157,6 +159,10 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
         return Analysis(question, query, query, "general", guard=blocked, english=english, follow_up=follow_up)
 
     named, places, outside = _places(query, plan)
+    if follow_up:
+        _, own_places, own_outside = _places(question, plan)
+        if own_outside and not own_places:
+            outside = own_outside  # "那北京呢": the place this turn turns to is one no document covers
     levels = {place_level(p) for p in places} | {d.level for d in named}
     national_docs = {d.doc_id for d in plan.documents.values() if document_level(d) == NATIONAL}
     referred, about = referenced_documents(query, list(plan.documents.values()))

@@ -13,7 +13,7 @@ from bot import lifecycle  # issue 12: versions of documents (superseded, withdr
 from bot.abstain import coverage
 from bot.agencies import ALIASES
 from bot.analysis import DOCUMENT_FACTS, Analysis, analyse, asked_kind, clean_question, is_english
-from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, section_overview, stated_fact
+from bot.compose import agencies_answer, agency_quote, clauses_answer, document_fact, document_header, header_citation, item_period, section_overview, stated_fact
 from bot.compose import citation as _citation
 from bot.eligibility import chat_eligibility, compose_answer
 from bot.evidence import select
@@ -94,6 +94,9 @@ class ExtractiveAnswerer:
         if named and analysis.asks in DOCUMENT_FACTS:
             # "已经失效的…原来怎么规定": the version words name the document; the rest is what is asked.
             analysis = replace(analysis, asks=asked_kind(lifecycle.without_version_words(question)))
+        if named and not analysis.comparison:
+            # The version the question names is the document it is about, not the one that replaced it.
+            analysis = replace(analysis, documents=frozenset(named))
         said = " ".join([t.content for t in history if t.role == "user"] + [question])
         if not plan.documents:
             return Retrieval(question, analysis.query, analysis, [], self.refuse(question, "off_topic"))
@@ -101,7 +104,7 @@ class ExtractiveAnswerer:
             return Retrieval(question, analysis.query, analysis, [], self.refuse(question, analysis.guard))
         if analysis.outside:
             return Retrieval(question, analysis.query, analysis, [], self.refuse(question, "other_jurisdiction", analysis.outside))
-        comparison = lifecycle.comparison_answer(analysis.query, snap)
+        comparison = lifecycle.comparison_answer(analysis.query, snap, rank=self._clause_ranking)
         if comparison is not None:  # the answer that ends the question, like a refusal: no model rewrites a diff
             comparison.question = question
             return Retrieval(question, analysis.query, analysis, [], comparison)
@@ -110,7 +113,9 @@ class ExtractiveAnswerer:
         hits = self.retriever.search(
             about, k=k, places=list(analysis.places), documents=(set(analysis.documents) | named) or None, include=named
         )
-        if analysis.asks not in _CHECKED_ELSEWHERE and not (analysis.asks_document_fact and (hits or analysis.documents)):
+        # A fact asked of a document the question names is that document's to state or not ("not stated").
+        named_document_fact = (analysis.asks_document_fact and hits) or (analysis.documents and (analysis.asks_document_fact or analysis.asks_stated_fact))
+        if analysis.asks not in _CHECKED_ELSEWHERE and not named_document_fact:
             own = None if analysis.follow_up else question
             looked_up = lifecycle.without_version_words(analysis.query) if named else analysis.query
             if not coverage(looked_up, hits, self.retriever, own_words=own, places=analysis.places).covered:
@@ -142,15 +147,19 @@ class ExtractiveAnswerer:
         if asks in _CHECKED_ELSEWHERE and not (hits and coverage(analysis.query, hits, self.retriever, places=analysis.places).covered):
             return self.refuse(question, "off_topic")
         if asks in _MAY_BE_CONSULTATION and not (retrieval.named and not any(plan.documents[d].notice for d in retrieval.named if d in plan.documents)):
-            answer = self._notice(question, _pointed_at(analysis, hits, plan), plan)
+            answer = self._notice(question, self._in_scope(analysis, hits, plan), plan)
             if answer:
                 return answer
+        if asks == "period":
+            composed = item_period(analysis, select(analysis, self._in_scope(analysis, hits, plan), plan))
+            if composed:
+                return self._finish(question, "\n\n".join(composed[0]), composed[1], asks)
         if analysis.asks_document_fact:
             document = self._document_asked(analysis, hits, plan)
             if document is not None:
                 lines, citations = document_fact(analysis, document)
                 return self._finish(question, "\n\n".join(lines), citations, asks)
-        evidence = select(analysis, _pointed_at(analysis, hits, plan), plan)
+        evidence = select(analysis, self._in_scope(analysis, hits, plan), plan)
         if not evidence:
             return self.refuse(question, "off_topic")
         if analysis.comparison:
@@ -172,6 +181,24 @@ class ExtractiveAnswerer:
         if analysis.english:
             body = f"{self.replies['notes']['english']}\n\n{body}"
         return self._finish(question, body, citations, asks)
+
+    def _clause_ranking(self, text: str, doc_id: str) -> list[str]:
+        return [h.chunk.clause_path for h in self.retriever.search(text, k=5, doc_id=doc_id, include={doc_id})]
+
+    def _in_scope(self, analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex) -> list[ScoredChunk]:
+        """The hits of the documents the question refers to (searched in each of them when none ranked
+        high enough), else of the places it names, else all hits."""
+        referred = [plan.documents[d] for d in analysis.documents if d in plan.documents]
+        # Searched in only when the places the question names (if any) are theirs: "若干政策说浙江…" with a
+        # phrase of a national title means Zhejiang's document, found among the hits of the place.
+        agrees = not analysis.places or any(d.jurisdiction in analysis.places for d in referred)
+        if referred and agrees and not any(h.chunk.doc_id in analysis.documents for h in hits) and len(referred) <= 3:
+            own = [
+                h for doc_id in sorted(analysis.documents)
+                for h in self.retriever.search(analysis.about, k=5, doc_id=doc_id, include=analysis.documents)
+            ]
+            hits = sorted(own, key=lambda h: h.score, reverse=True) or hits
+        return _pointed_at(analysis, hits, plan)
 
     def _document_asked(self, analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex):
         """The document a question about issuer, 文号, status or period means: the one it refers to, else the best hit's."""
@@ -199,11 +226,16 @@ class ExtractiveAnswerer:
             found = select(analysis, hits, plan, limit=5)
             if not found:
                 continue
-            best = next((e for e in found if e.fact), found[0])
-            n = len(citations) + 1
-            head = f"**{best.fact}**" if best.fact else "相关规定"
-            lines.append(f"《{best.document.title}》{best.clause.clause_path}：{head} [{n}]\n\n> {best.quote}")
-            citations.append(_citation(best.document, best.clause, best.quote))
+            # Each document of the place that states the fact (a plan and the measures issued after it),
+            # a document in force before a draft; else the best clause.
+            stating = [e for e in found if e.fact]
+            per_document = list({e.document.doc_id: e for e in reversed(stating)}.values())[::-1]
+            per_document.sort(key=lambda e: e.document.is_draft)
+            for best in per_document[:2] or found[:1]:
+                n = len(citations) + 1
+                head = f"**{best.fact}**" if best.fact else "相关规定"
+                lines.append(f"《{best.document.title}》{best.clause.clause_path}：{head} [{n}]\n\n> {best.quote}")
+                citations.append(_citation(best.document, best.clause, best.quote))
         if len(citations) < 2:
             return None
         return self._finish(analysis.question, "\n\n".join(lines), citations, "comparison")
@@ -277,7 +309,8 @@ class ExtractiveAnswerer:
             return None
         notice_clause = next((c for c in document.clauses if c.kind == "notice"), None)
         top_is_notice = hits[0].chunk.clause_id == getattr(notice_clause, "id", None)
-        if notice_clause is None or not (top_is_notice or re.search(r"意见|反馈|征求|联系|电话|邮箱|地址|邮编|contact|feedback|comment|phone|email", question, re.I)):
+        asked = lifecycle.without_version_words(question)  # "征求意见稿里是多少" names the draft, not its call for comments
+        if notice_clause is None or not (top_is_notice or re.search(r"意见|反馈|征求|联系|电话|邮箱|地址|邮编|contact|feedback|comment|phone|email", asked, re.I)):
             return None
         n = document.notice
         facts = []
@@ -293,13 +326,19 @@ class ExtractiveAnswerer:
             facts.append(f"- 电子邮箱：{'、'.join(n.emails)}")
         if n.address:
             facts.append(f"- 通信地址：{n.address}" + (f"（邮编：{n.postcode}）" if n.postcode else ""))
-        if document.issuer or document.date:
-            facts.append(f"- 发布单位及日期：{document.issuer or '未注明'}，{document.date or '未注明'}")
         quote = notice_clause.text
+        citations = [_citation(document, notice_clause, quote)]
+        if document.issuer or document.date:
+            # Issuer and date are the notice's when it ends with them, else the document header's.
+            source = ""
+            if not all(v in quote for v in (document.issuer, document.date) if v):
+                citations.append(header_citation(document, document_header(document)))
+                source = " [2]"
+            facts.append(f"- 发布单位及日期：{document.issuer or '未注明'}，{document.date or '未注明'}{source}")
         body = f"《{document.title}》公开征求意见的安排 [1]：\n" + "\n".join(facts) + f"\n\n> {quote}"
         if is_english(question):
             body = f"Feedback deadline: {n.deadline or 'not stated'}; contacts: {', '.join(n.contacts)}; phone: {', '.join(n.phones)}; email: {', '.join(n.emails)}.\n\n{body}"
-        return self._finish(question, body, [_citation(document, notice_clause, quote)], "consultation")
+        return self._finish(question, body, citations, "consultation")
 
     # --- refusal and finishing ----------------------------------------------------------
     def refuse(self, question: str, reason: str, place: str | None = None) -> Answer:

@@ -60,6 +60,7 @@ class CacheStats:
     bytes: int
     hits: int
     misses: int
+    coalesced: int  # requests that found their answer being computed for another request and waited for it
     evictions: int
     max_entries: int
     max_bytes: int
@@ -70,6 +71,7 @@ class CacheStats:
             "bytes": self.bytes,
             "hits": self.hits,
             "misses": self.misses,
+            "coalesced": self.coalesced,
             "evictions": self.evictions,
             "max_entries": self.max_entries,
             "max_bytes": self.max_bytes,
@@ -101,8 +103,8 @@ class AnswerCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, tuple[Answer, int]] = OrderedDict()
         self._bytes = 0
-        self._hits = self._misses = self._evictions = 0
-        self._computing: dict[str, threading.Event] = {}
+        self._hits = self._misses = self._coalesced = self._evictions = 0
+        self._computing: dict[str, _Flight] = {}
         self._lock = threading.Lock()
 
     @property
@@ -149,6 +151,7 @@ class AnswerCache:
             if leader:
                 flight = self._computing[key] = _Flight()
             self._misses += leader
+            self._coalesced += not leader
         if not leader:
             # Another thread is computing this very answer: share its result. Should it fail or
             # take too long (a stuck model), compute here instead.
@@ -178,5 +181,6 @@ class AnswerCache:
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(
-                len(self._entries), self._bytes, self._hits, self._misses, self._evictions, self.max_entries, self.max_bytes
+                len(self._entries), self._bytes, self._hits, self._misses, self._coalesced, self._evictions,
+                self.max_entries, self.max_bytes,
             )

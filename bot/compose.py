@@ -271,25 +271,63 @@ def document_fact(analysis: Analysis, document: Document) -> tuple[list[str], li
                     ]
     elif kind == "doc_number" and document.doc_number:
         value = f"文号：{document.doc_number}"
-    elif kind == "period" and _PERIOD_RE.search(document.title):
-        value = f"实施期限：{_PERIOD_RE.search(document.title).group(0)}"
     elif kind == "status" and document.is_draft:
         value = "征求意见稿，尚未正式施行"
-    if value is None and kind in ("status", "period") and document.effective_date:
-        found = _sentence_with(document, document.effective_date)
-        if found:
+    elif kind == "status" and document.doc_number:
+        # Issued under a 文号: that, its issuer and date are what "正式印发了吗" asks for.
+        value = "已正式印发（" + "，".join(p for p in (f"文号{document.doc_number}", document.issuer, document.date) if p) + "）"
+    if kind in ("status", "period"):
+        lines, citations = [], []
+        if value is not None:
+            lines, citations = [f"{title}{value} [1]", f"> {quote}"], [header_citation(document, quote)]
+        period = _PERIOD_RE.search(document.title) if kind == "period" else None
+        if period:
+            lines, citations = [f"{title}实施期限：{period.group(0)} [1]", f"> {header}"], [header_citation(document, header)]
+        # "自…起施行，有效期至…" (or in words ingest could not date): the closing provision states it.
+        found = _sentence_with(document, document.effective_date) if document.effective_date else None
+        found = found or _sentence_matching(document, _VALIDITY_SENTENCE_RE)
+        if found and not (document.is_draft and kind == "status" and citations):
             clause, sentence = found
-            expiry = f"，有效期至{document.expiry_date}" if document.expiry_date and document.expiry_date in sentence else ""
-            return [f"{title}自{document.effective_date}起施行{expiry} [1]", f"> {sentence}"], [citation(document, clause, sentence)]
-    if value is None and kind in ("status", "period"):
-        # "自印发之日起施行，有效期至…": the closing provision states it in words ingest could not date.
-        found = _sentence_matching(document, _VALIDITY_SENTENCE_RE)
-        if found:
-            clause, sentence = found
-            return [f"{title}：**{sentence.strip('。')}** [1]", f"> {sentence}"], [citation(document, clause, sentence)]
+            n = len(citations) + 1
+            if document.effective_date and document.effective_date in sentence:
+                expiry = f"，有效期至{document.expiry_date}" if document.expiry_date and document.expiry_date in sentence else ""
+                lines.append(f"{title}自{document.effective_date}起施行{expiry} [{n}]")
+            else:
+                lines.append(f"{title}：**{sentence.strip('。')}** [{n}]")
+            lines.append(f"> {sentence}")
+            citations.append(citation(document, clause, sentence))
+        if lines:
+            return lines, citations
     if value is None:
         name = _KIND_NAMES.get(kind, "这一信息")
         return [f"{title}的文件信息中未载明{name}（检索了标题、文号、发文单位和日期）[1]：", f"> {header}"], [
             header_citation(document, header)
         ]
     return [f"{title}{value} [1]", f"> {quote}"], [header_citation(document, quote)]
+
+
+# "2024年1月1日至2025年8月31日": a period a clause sets for something it governs.
+_DATE_RANGE_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?\s*(?:至|到|—|－|-|~|～)\s*\d{4}年\d{1,2}月(?:\d{1,2}日)?")
+
+
+def item_period(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
+    """A period question about something a clause governs ("项目的实施期"), not the document itself: the
+    sentence that sets a date range and names what the question names, or None (then the document's
+    own period answers)."""
+    titles = "".join(e.document.title for e in evidence)
+    own = [t for t in _content_terms(analysis.about) if t not in titles]
+    for e in evidence:
+        for sentence in split_sentences(e.clause.text):
+            found = _DATE_RANGE_RE.search(sentence)
+            if found and any(t in sentence for t in own):
+                return (
+                    [f"根据《{e.document.title}》{e.clause.clause_path}：**{found.group(0)}** [1]{_scope_note(e.document, analysis)}", f"> {sentence}"],
+                    [citation(e.document, e.clause, sentence)],
+                )
+    return None
+
+
+def _content_terms(text: str) -> list[str]:
+    from bot.abstain import content_words  # the same notion of a content word abstention uses
+
+    return [w for w in content_words(text) if len(w) >= 2]

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import jieba
 
 from bot.compare import ClauseChange, ClauseSide, compare_documents, pair_clauses
 from bot.models import Answer, Citation
@@ -25,11 +28,13 @@ from bot.references import title_kind
 from core.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import HybridRetriever, IndexSnapshot
-from vectorstore.text import GENERIC_TERMS
+from vectorstore.text import GENERIC_TERMS, tokenize
 
 LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "lifecycle.toml"
 # A title phrase shorter than this is a topic word, not a reference to one title.
 MIN_TITLE_PHRASE = 5
+# Characters of title words ("嘉兴" + "具身智能") a question must share with a title to name it without a phrase.
+MIN_TITLE_WORDS = 4
 # Changes listed in one answer; the rest are counted (policybot diff shows them all).
 MAX_LISTED_CHANGES = 6
 _PARENTHESES_RE = re.compile(r"[（(][^（()）]*[)）]")
@@ -97,15 +102,72 @@ def named_documents(question: str, snapshot: IndexSnapshot) -> frozenset[str]:
     past = any(w in text for w in words.past)
     in_use = [_bare(d.title) for d in snapshot.documents]
     named = set()
+    by_words = _best_by_title_words(text, inactive, MIN_TITLE_WORDS)
+    # With the word for its version said ("嘉兴…征求意见稿"), one title word of its own names it.
+    by_state_and_word = _best_by_title_words(text, inactive, 2)
     for document in inactive:
         state = snapshot.states[document.doc_id].state
         said_state = any(w in text for w in words.states.get(state, ()))
+        # Its call for comments ("征求意见截止到哪天") is only the draft's: asking about it names the draft.
+        said_state = said_state or (document.notice is not None and bool(_CONSULTS_RE.search(text)))
         phrase = _title_phrase(text, _bare(document.title))
         kind = title_kind(document.title)
         by_title = bool(phrase) and bool(kind) and kind in phrase and not any(phrase in title for title in in_use)
-        if by_title or (said_state and (phrase or past or state != "superseded")):
+        titled = bool(phrase) or document.doc_id in by_words
+        # "3月份发布的那份…政策": the month (and year) of its issue, said with words of its title, tells
+        # it from the version in use, issued on another day.
+        dated = titled and _said_issue_date(text, document, snapshot)
+        titled_with_state = titled or document.doc_id in by_state_and_word
+        if by_title or dated or (said_state and (titled_with_state or past or state != "superseded")):
             named.add(document.doc_id)
     return frozenset(named)
+
+
+def _title_words(text: str, title: str) -> int:
+    """Characters of ``text`` in stretches of two or more that the title also has (its generic words aside)."""
+    shared, start = 0, 0
+    while start < len(text) - 1:
+        length = 2
+        while start + length <= len(text) and text[start : start + length] in title:
+            length += 1
+        length -= 1
+        if length >= 2 and text[start : start + length] not in GENERIC_TERMS:
+            shared += length
+            start += length
+        else:
+            start += 1
+    return shared
+
+
+def _best_by_title_words(text: str, documents: list[Document], least: int) -> set[str]:
+    """The documents no longer in use whose titles share the most words with the question, if at least
+    ``least`` characters ("嘉兴…具身智能…政策": the Jiaxing policy's draft, not another's)."""
+    version_words = sorted({w for ws in lexicon().states.values() for w in ws}, key=len, reverse=True)
+    text = re.sub("|".join(map(re.escape, version_words)), " ", text)
+    scores = {d.doc_id: _title_words(text, _bare(d.title)) for d in documents}
+    best = max(scores.values(), default=0)
+    if best < least:
+        return set()
+    return {doc_id for doc_id, score in scores.items() if score == best}
+
+
+_CONSULTS_RE = re.compile(r"征求意见|反馈意见|提意见|意见反馈")
+_MONTH_RE = re.compile(r"(?:(20\d\d)年)?(\d{1,2})月份?")
+
+
+def _said_issue_date(text: str, document: Document, snapshot: IndexSnapshot) -> bool:
+    """The question gives the month (and maybe year) the document was issued, and no document in use
+    with the same title words was issued then."""
+    issued = re.match(r"(20\d\d)年(\d{1,2})月", document.date or "")
+    if not issued:
+        return False
+    for year, month in _MONTH_RE.findall(text):
+        if int(month) == int(issued.group(2)) and (not year or year == issued.group(1)):
+            return not any(
+                (d.date or "").startswith(f"{issued.group(1)}年{int(month)}月") and _title_words(text, _bare(d.title)) >= MIN_TITLE_WORDS
+                for d in snapshot.documents
+            )
+    return False
 
 
 def without_version_words(question: str) -> str:
@@ -223,13 +285,23 @@ def _describe(change: ClauseChange) -> str:
     return "；".join(parts)
 
 
-def comparison_answer(question: str, snapshot: IndexSnapshot) -> Answer | None:
+def comparison_answer(question: str, snapshot: IndexSnapshot, rank: Ranker | None = None) -> Answer | None:
     """The clause-level comparison of the two versions the question asks about, every side cited."""
     pair = comparison_pair(question, snapshot)
     if pair is None:
         return None
     old, new = pair
     diff = compare_documents(old, new)
+    asked = {kind for kind, pattern in _CHANGE_KINDS.items() if pattern.search(question)}
+    topic = _topic_terms(question, old, new)
+    if topic and not asked:
+        # "产业基金规模两版分别是多少": the clause the question is about, both sides, not the whole diff.
+        answer = _item_comparison(question, old, new, topic, snapshot, rank)
+        if answer is not None:
+            return answer
+    if asked:
+        # "新增了哪条措施": only the changes of the kind asked.
+        diff = diff.model_copy(update={"changes": [c for c in diff.changes if c.kind in asked]})
     # Counts of changed clauses would be figures no clause states: the list below says what changed.
     lines = [f"《{new.title}》与此前的《{old.title}》相比，以下条款有修改、新增或删除，其余条款未变："]
     citations: list[Citation] = []
@@ -251,6 +323,93 @@ def comparison_answer(question: str, snapshot: IndexSnapshot) -> Answer | None:
     hidden = len(diff.changes) - MAX_LISTED_CHANGES
     if hidden > 0:
         lines.append("其余变化未列出；可以接着问某一条有什么变化。")
+    state = snapshot.states[new.doc_id]
+    lines.append(f"*现行版本为《{new.title}》（{state.label}）；《{old.title}》{snapshot.states[old.doc_id].reason}，仅供对照。*")
+    return Answer(question=question, answer="\n".join(lines), refused=False, citations=citations, route="compare")
+
+
+# Clause paths of a document, best first, for a query (the retriever's ranking, given by the answerer).
+Ranker = Callable[[str, str], list[str]]
+_CHANGE_KINDS = {
+    "added": re.compile(r"新增|增加了|增设|加了|多了|新加"),
+    "removed": re.compile(r"删除|删去|删掉|去掉|取消了|拿掉|少了|砍掉"),
+}
+# Words of the question that say which versions and what comparison, not which clause.
+_COMPARING_RE = re.compile(r"分别|各自|各写|各是|一样|相同|一致|哪条|哪些|多少|是否|有没有|没有|什么|怎么|版本|正式印发|最后发布|正式|原来")
+
+
+def _topic_terms(question: str, old: Document, new: Document) -> dict[str, float]:
+    """The question's words that pick out clauses of the two versions, each weighted by how few of the
+    new version's clauses have it (a word every clause has picks out none)."""
+    rest = _topic_text(question)
+    titles = _bare(old.title) + _bare(new.title)
+    clauses = [c for c in new.clauses if c.kind != "notice"] or new.clauses
+    weights = {}
+    words = [w for w in jieba.lcut(rest) if w.strip()]
+    # Two words in a row ("产业规模") pick out the clause that says them together, not each apart.
+    pairs = {a + b for a, b in zip(words, words[1:]) if len(a) >= 2 and len(b) >= 2}
+    for term in set(tokenize(rest)) | pairs:
+        if len(term) < 2 or term in GENERIC_TERMS or term in titles:
+            continue
+        holders = sum(term in c.text or term in c.clause_path for c in clauses)
+        if 0 < holders and 2 * holders < max(2, len(clauses)):  # a word half the clauses have picks out none
+            weights[term] = 1.0 / holders
+    return weights
+
+
+def _topic_text(question: str) -> str:
+    """The question without the words that name versions or ask for a comparison."""
+    words = lexicon()
+    every = sorted({w for ws in words.states.values() for w in ws} | set(words.versions) | set(words.compare), key=len, reverse=True)
+    return re.sub("|".join(map(re.escape, every)), " ", _COMPARING_RE.sub(" ", question))
+
+
+def _item_comparison(
+    question: str, old: Document, new: Document, topic: dict[str, float], snapshot: IndexSnapshot, rank: Ranker | None
+) -> Answer | None:
+    """Both versions of the clause the topic words pick out, each quoted and cited, and what changed."""
+    def score(clause) -> float:
+        return sum(w for t, w in topic.items() if clause is not None and (t in clause.text or t in clause.clause_path))
+
+    pairs = pair_clauses(old, new)
+    # Ties between clauses that share the topic words are broken by search rank in the version in use.
+    ranked = rank(_topic_text(question), new.doc_id) if rank else []
+    order = {path: n for n, path in enumerate(ranked)}
+
+    def key(i: int) -> float:
+        # The topic words' weight, plus as much again for the first clause search ranks (half for the second …).
+        before, after = pairs[i]
+        words = max(score(before), score(after))
+        position = order.get((after or before).clause_path)
+        return words + (1.0 / (1 + position) if words > 0 and position is not None else 0.0)
+
+    scored = sorted(range(len(pairs)), key=key, reverse=True)
+    if not scored or key(scored[0]) <= 0 or (len(scored) > 1 and key(scored[1]) == key(scored[0])):
+        return None  # nothing, or two clauses alike: the whole comparison says more
+    before, after = pairs[scored[0]]
+    lines: list[str] = []
+    citations: list[Citation] = []
+    for clause, other, document, tag in ((after, before, new, "正式稿" if old.is_draft else "现行版本"), (before, after, old, "征求意见稿" if old.is_draft else "原版本")):
+        if clause is None:
+            lines.append(f"- {tag}《{document.title}》没有这一条。")
+            continue
+        side = ClauseSide(doc_id=document.doc_id, doc_title=document.title, source=document.source, clause=clause.clause_path, text=clause.text, page=clause.page)
+        other_side = None if other is None else ClauseSide(doc_id="", doc_title="", source="", clause=other.clause_path, text=other.text)
+        quote = _quote(side, other_side) if other is not None and other.text != clause.text else clause.text
+        citations.append(_citation(side, quote, document.status))
+        lines.append(f"- {tag}《{document.title}》{clause.clause_path} [{len(citations)}]：\n> {quote}")
+    if before is not None and after is not None:
+        versions = "正式稿与征求意见稿" if old.is_draft else "现行版本与原版本"
+        head = f"{versions}的这一条表述相同：" if before.text == after.text else f"{versions}的这一条有修改："
+        change = next((c for c in compare_documents(old, new).changes if c.new and c.new.clause == after.clause_path), None)
+        detail = _describe(change) if change else ""
+        leads = (before.responsible_agencies[:1], after.responsible_agencies[:1])
+        if all(leads) and leads[0] != leads[1]:
+            # "列第一位的为牵头单位": the same units in another order is a change of lead.
+            detail = "；".join(filter(None, [detail, f"列第一位的单位 {leads[0][0]} → {leads[1][0]}"]))
+        lines.insert(0, head + (f"{detail}。" if detail else ""))
+    else:
+        lines.insert(0, "这一条只在其中一个版本中：")
     state = snapshot.states[new.doc_id]
     lines.append(f"*现行版本为《{new.title}》（{state.label}）；《{old.title}》{snapshot.states[old.doc_id].reason}，仅供对照。*")
     return Answer(question=question, answer="\n".join(lines), refused=False, citations=citations, route="compare")

@@ -32,6 +32,8 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _NOT_PROVINCE_RE = re.compile(r"节省|省钱|省份|省心|省力|省去|省略")
 # A title phrase shorter than this is a topic word ("人工智能"), not a reference to one title.
 MIN_PHRASE_CHARS = 5
+# Characters that join words ("2025年", "…的", "和") and so do not make a shared phrase distinctive.
+_JOINING_CHARS = "年月日的之和与及在里中0123456789"
 
 
 # The two characters before 省 when a province is named ("江苏省"; 黑龙江省 ends in 龙江).
@@ -72,6 +74,8 @@ def referenced_documents(question: str, documents: list[Document]) -> tuple[set[
             words += [rf"在?(这个|这份|这项|本|该|此)?{kind}{_IN}" for kind in asked_kinds]
     titles = {d.doc_id: _bare_title(d.title) for d in documents}
     best = _longest_shared_phrase(text, titles)
+    if len(best.strip(_JOINING_CHARS)) < MIN_PHRASE_CHARS:
+        best = ""  # "2027年人工智能…" shares "年人工智能" with a "2025年人工智能…" title: a topic word and a joint
     if best:
         holders = {doc_id for doc_id, title in titles.items() if best in title}
         # "《…若干政策》政策问答" quotes the policy's title: the phrase names the policy itself.

@@ -16,6 +16,8 @@ from bot.answerer import ExtractiveAnswerer
 from bot.cache import AnswerCache, answer_key
 from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.library import DocumentLibrary
+from bot.slots import ComputeSlots
+from bot.warm import read_popular_questions, warm_answers
 from core.errors import PolicyBotError, UnsupportedDocument
 from bot.llm import ChatModel, LLMAnswerer, llm_configured
 from bot.models import Answer, Turn
@@ -79,6 +81,11 @@ class PolicyBot:
         if chat_model is not None or llm_configured(settings):
             self.llm = LLMAnswerer(self.answerer, settings, chat_model)
         self.answers = AnswerCache(settings.cache_entries, max(1, int(settings.cache_mb * 1_000_000)))
+        # NOTE: answering is mostly Python holding the GIL. The server's 40 threads computing at once
+        # starved its event loop (lags up to 0.9 s on 2 busy cores), which then closed kept-alive
+        # connections whose next request was already waiting: clients saw ReadErrors. So only a few
+        # compute; the rest wait here, blocked, not competing, in the order they came.
+        self.computing = ComputeSlots(settings.answer_workers)
 
     # --- ingest -------------------------------------------------------------------------
     def ingest(
@@ -189,8 +196,9 @@ class PolicyBot:
 
     def _answer(self, question: str, turns: list[Turn]) -> Answer:
         if self.llm is not None:
-            return self.llm.ask(question, turns)
-        return self.answerer.ask(question, turns)
+            return self.llm.ask(question, turns)  # mostly waiting on the model: not bounded by ``computing``
+        with self.computing:
+            return self.answerer.ask(question, turns)
 
     def _caching(self) -> bool:
         """Answers are cached when the cache has room, and with a model only when POLICYBOT_CACHE_LLM says so."""
@@ -206,6 +214,23 @@ class PolicyBot:
             return False  # the index changed while answering: which version it rests on is unclear
         return self.llm is None or answer.mode == "llm" or answer.refused
 
+    def warm_cache(self, report: Callable[[str], None]) -> None:
+        """Answer the questions of POLICYBOT_CACHE_WARM_FILE once, so they are cached; runs on a thread of
+        the server's. Whatever goes wrong is reported in one line: the server serves on without it."""
+        path = self.settings.cache_warm_file
+        if path is None:
+            return
+        if not self._caching():
+            report(f"cache warm-up skipped: the answer cache is off here, so {path} would be answered for nothing")
+            return
+        try:
+            warm_answers(self.ask, read_popular_questions(path, self.answers.max_entries), report)
+        except PolicyBotError as exc:
+            report(f"cache warm-up skipped: {' '.join(str(exc).split())}")
+        except Exception as exc:  # noqa: BLE001 - a warm-up must never take the server down
+            log.exception("cache warm-up failed")
+            report(f"cache warm-up stopped: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+
     def cache_stats(self) -> dict:
         """Hits, misses and size of the answer cache and of the query-embedding cache."""
         return {
@@ -216,7 +241,8 @@ class PolicyBot:
     def search(self, query: str, k: int | None = None, doc_id: str | None = None, jurisdiction: str | None = None) -> list[ScoredChunk]:
         if not query or not query.strip():
             raise PolicyBotError("the search query is empty")
-        return self.retriever.search(query, k=k, doc_id=doc_id, jurisdiction=jurisdiction)
+        with self.computing:
+            return self.retriever.search(query, k=k, doc_id=doc_id, jurisdiction=jurisdiction)
 
     def eligibility(self, profile: Profile | dict, measure_names: list[str] | None = None) -> EligibilityResult:
         """Every support measure's verdict for ``profile``, each condition cited."""
@@ -242,3 +268,7 @@ class PolicyBot:
         self.retriever.snapshot()
         self.store.embedder.query_vector("预热")
         _ = self.answerer.plan
+        # The stages compile their lexicons' patterns on first use: answer one throwaway question so the
+        # first visitor does not wait for that. (jieba's part-of-speech table stays lazy: 53 MB, and only
+        # words the clauses lack need it.)
+        self.answerer.ask("人工智能政策有哪些支持措施？")

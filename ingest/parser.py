@@ -128,16 +128,16 @@ def _first(pattern: str, text: str) -> str | None:
 
 
 def parse_notice(text: str) -> Notice:
-    contacts = _first(r"联系人[：:]\s*([^；;。\n]+)", text)
+    contacts = _first(r"联系人[：:]\s*([^；;。\n\s]+)", text)
     return Notice(
         text=text,
         deadline=_first(rf"请于\s*({DATE}(?:（[^）]*）)?)\s*前", text),
         contacts=[c.strip() for c in re.split(r"[、，,]", contacts)] if contacts else [],
         phones=re.findall(r"0\d{2,3}-\d{7,8}", text),
         emails=re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text),
-        address=_first(r"(?:通信地址|通讯地址|地址)[：:]\s*([^；;。\n]+)", text),
-        postcode=_first(r"邮编[：:]\s*(\d{6})", text),
-        recipient=_first(r"反馈至\s*([^。；\n]+)", text),
+        address=_first(r"(?:(?:通信地址|通讯地址|地址)[：:]|寄至|寄送至)\s*([^；;，,。\n]+)", text),
+        postcode=_first(r"邮(?:编|政编码)[：:]?\s*(\d{6})", text),
+        recipient=_first(r"反馈至\s*([^。；，,\n]+)", text),
     )
 
 
@@ -145,13 +145,34 @@ def _split_front(front: list[Paragraph]) -> tuple[list[Paragraph], list[Paragrap
     """Separate a notice (ending with its 附件 line, issuer and date) from the document's own front matter."""
     attachment = next((i for i, p in enumerate(front) if re.match(r"^附件\s*\d*\s*[：:]", p.text)), None)
     if attachment is None:
-        return [], front
+        return _consultation_notice(front)
     end = attachment + 1
     while end < len(front) and end - attachment <= 2 and (
         _DATE_LINE_RE.match(front[end].text) or _ISSUER_RE.match(front[end].text)
     ):
         end += 1
     return front[:end], front[end:]
+
+
+# "关于公开征求《…》意见的公告" and the paragraphs that say until when, to whom and how to reply.
+_CONSULTATION_OPENING_RE = re.compile(r"征求.{0,60}意见的(公告|通知|函)$|(现|特)[^。]{0,8}征求(社会各界|公众)?意见")
+_PREAMBLE_RE = re.compile(r"制定(本|以下|如下)|结合.{0,8}实际|特制定|现就.{0,30}(通知|意见)如下")
+
+
+def _consultation_notice(front: list[Paragraph]) -> tuple[list[Paragraph], list[Paragraph]]:
+    """A call for comments printed without an 附件 line: its heading or first paragraph asks for comments,
+    and it runs as long as the paragraphs give the deadline, the recipient and contacts."""
+    start = next((i for i, p in enumerate(front) if _CONSULTATION_OPENING_RE.search(p.text)), None)
+    if start is None:
+        return [], front
+    end = start + 1
+    # It runs until the document's own words begin: its preamble ("为…，结合我市实际，制定本办法").
+    while end < len(front) and not _PREAMBLE_RE.search(front[end].text):
+        end += 1
+    notice = front[start:end]
+    if not any(re.search(rf"(请于|截止|截至).{{0,12}}{DATE}", p.text) for p in notice):
+        return [], front
+    return notice, front[:start] + front[end:]
 
 
 def _title_lines(front: list[Paragraph]) -> tuple[list[str], list[Paragraph]]:

@@ -220,3 +220,42 @@ class DeclaredBodyLimit:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+BUSY_RETRY_SECONDS = 2
+
+
+class AnswerAdmission:
+    """At most ``limit`` requests in progress under ``paths``; the next gets a JSON 503 with Retry-After.
+
+    Requests within the limit wait for a computing slot (``PolicyBot.computing``) and are all
+    answered; beyond it the server says at once that it is busy instead of queueing without bound.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int,
+                 paths: tuple[str, ...] = ("/api/ask", "/api/search", "/v1/chat/completions")) -> None:
+        if limit <= 0:
+            raise ValueError(f"limit must be greater than 0, got {limit}")
+        self.app = app
+        self.limit = limit
+        self.paths = paths
+        self.in_progress = 0  # touched only on the event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        if self.in_progress >= self.limit:
+            log.warning("busy: %d requests in progress, %s refused with 503", self.in_progress, scope["path"])
+            response = error_response(
+                503, f"the server is busy ({self.limit} requests in progress); try again in {BUSY_RETRY_SECONDS} s",
+                headers={"Retry-After": str(BUSY_RETRY_SECONDS)}, code="busy",
+                zh=f"咨询的人较多，系统正忙，请 {BUSY_RETRY_SECONDS} 秒后再试。",
+            )
+            await response(scope, receive, send)
+            return
+        self.in_progress += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_progress -= 1

@@ -106,7 +106,8 @@ class HealthResponse(BaseModel):
     chunks: int
     cache: dict[str, dict[str, int]] | None = Field(
         default=None,
-        description="This replica's caches since it started: 'answers' (entries, bytes, hits, misses, evictions, "
+        description="This replica's caches since it started: 'answers' (entries, bytes, hits, misses, coalesced: requests "
+        "that waited for the answer another request was computing, evictions, "
         "max_entries, max_bytes) and 'query_vectors' (entries, hits, misses, max_entries).",
     )
 

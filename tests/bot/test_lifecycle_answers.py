@@ -140,3 +140,44 @@ def test_a_refusal_says_when_only_a_document_no_longer_in_use_covered_the_questi
     assert "30%" not in answer.answer  # named, never quoted
     unrelated = bot.ask("如何办理护照？")
     assert unrelated.refused and "测试样例）》涉及这个问题" not in unrelated.answer
+
+
+# --- versions named by their words, their month or their call for comments; one item compared -----------
+def test_a_draft_is_named_by_its_state_word_and_a_word_of_its_title(bot):
+    answer = bot.ask("青禾数据标注那份征求意见稿是哪天发布的？")
+    assert sources(answer) == {DRAFT}
+    assert "2025年5月1日" in answer.answer and "2025年8月1日" not in answer.answer
+
+
+def test_a_draft_is_named_by_the_month_it_was_issued_in(bot):
+    answer = bot.ask("青禾市5月份发布的数据标注办法是正式文件吗？")
+    assert sources(answer) == {DRAFT}
+    assert "征求意见稿" in answer.answer and "尚未正式施行" in answer.answer
+
+
+def test_status_of_an_issued_document_states_its_number_issuer_and_date(bot):
+    answer = bot.ask("青禾市数据标注产业扶持办法正式印发了吗？")
+    assert sources(answer) == {FINAL}
+    assert "已正式印发" in answer.answer
+    assert all(fact in answer.answer for fact in ("青禾政办发〔2025〕18号", "青禾市人民政府办公室", "2025年8月1日"))
+
+
+def test_one_item_of_two_versions_is_compared_side_by_side(bot):
+    answer = bot.ask("青禾数据标注企业的奖励比例，征求意见稿和正式稿分别是多少？")
+    assert answer.route == "compare"
+    assert [c.source for c in answer.citations] == [FINAL, DRAFT]
+    assert {c.clause for c in answer.citations} == {"第二条"}
+    assert "15%" in answer.citations[0].quote and "10%" in answer.citations[1].quote
+    assert "第三条" not in answer.answer  # the other changed clauses are not listed
+
+
+def test_a_change_of_lead_unit_is_said(bot):
+    answer = bot.ask("青禾数据标注基地的责任单位在征求意见稿和正式稿中一样吗？")
+    assert answer.route == "compare" and {c.clause for c in answer.citations} == {"第三条"}
+    assert "青禾市经信局 → 青禾市发展改革委" in answer.answer
+
+
+def test_asking_what_was_added_lists_only_additions(bot):
+    answer = bot.ask("青禾数据标注办法正式稿比征求意见稿新增了哪些条款？")
+    assert answer.route == "compare"
+    assert "（修改）" not in answer.answer and "（删除）" not in answer.answer

@@ -50,6 +50,10 @@ def test_the_standard_responsibility_suffix_yields_the_units_only():
         ("这个文件的文号是什么", "doc_number"),
         ("这份文件是哪个部门发布的", "issuer"),
         ("这个计划覆盖哪几年", "period"),
+        ("有效期是多久", "period"),
+        ("这份办法正式印发了吗", "status"),
+        ("这是正式文件还是征求意见稿", "status"),
+        ("正式印发的办法里补贴由哪个部门负责", "agency"),
     ],
 )
 def test_what_a_question_asks(question, kind):
@@ -65,6 +69,13 @@ def test_a_province_document_makes_its_cities_answerable_and_other_places_are_ou
     suzhou = analyse("苏州的企业能申请吗", [], plan)
     assert suzhou.places == ("江苏省",) and suzhou.outside is None
     assert analyse("成都的企业能申请吗", [], plan).outside == "成都市"
+
+
+def test_a_follow_up_that_turns_to_a_place_no_document_covers_is_outside():
+    plan = _plan(Document(doc_id="z", content_hash="h", source="z", title="浙江省行动计划", jurisdiction="浙江省"))
+    analysis = analyse("那成都有类似的吗", [Turn(role="user", content="浙江的算力券补多少")], plan)
+    assert analysis.follow_up and analysis.outside == "成都市"
+    assert analyse("那杭州呢", [Turn(role="user", content="浙江的算力券补多少")], plan).outside is None
 
 
 def test_a_national_document_is_national():

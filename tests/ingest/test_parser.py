@@ -290,3 +290,36 @@ def test_changed_clause_changes_only_its_id(plan, plan_path, tmp_path):
     assert changed.content_hash != plan.content_hash
     differing = [a.clause_path for a, b in zip(plan.clauses, changed.clauses) if a.id != b.id]
     assert differing == ["二、重点领域 › （三）人工智能+医疗"]
+
+
+def test_call_for_comments_printed_without_an_attachment_line(tmp_path):
+    """A notice headed "关于公开征求…意见的公告" with no 附件 line is the draft's notice, not its preamble."""
+    path = tmp_path / "draft.txt"
+    path.write_text(
+        "青禾市低空经济发展若干措施（征求意见稿）\n（测试样例）\n青禾市发展改革委\n2025年4月2日\n"
+        "关于公开征求《青禾市低空经济发展若干措施（征求意见稿）》意见的公告\n"
+        "现向社会公开征求意见。请于2025年4月30日前将意见反馈至青禾市发展改革委高技术处，并注明联系方式。\n"
+        "联系人：王一；联系电话：0571-12345678；电子邮箱：dikong@example.cn；\n"
+        "为发展低空经济，制定以下措施。\n"
+        "一、支持航线开通。对新开通的低空航线给予补助。（责任单位：青禾市交通局）\n",
+        encoding="utf-8",
+    )
+    document = parse_file(path)
+    assert document.notice is not None and document.is_draft
+    assert document.notice.deadline == "2025年4月30日"
+    assert document.notice.contacts == ["王一"] and document.notice.phones == ["0571-12345678"]
+    assert document.notice.recipient == "青禾市发展改革委高技术处"
+    preamble = next(c for c in document.clauses if c.clause_path == "前言")
+    assert "征求意见" not in preamble.text and "为发展低空经济" in preamble.text
+
+
+def test_a_final_that_mentions_its_consultation_has_no_notice(tmp_path):
+    path = tmp_path / "final.txt"
+    path.write_text(
+        "青禾市低空经济发展若干措施\n（测试样例）\n青政办发〔2025〕9号\n青禾市人民政府办公室\n2025年6月2日\n"
+        "本措施在公开征求意见稿的基础上，根据社会各界反馈意见作了修改完善。\n"
+        "一、支持航线开通。对新开通的低空航线给予补助。（责任单位：青禾市交通局）\n",
+        encoding="utf-8",
+    )
+    document = parse_file(path)
+    assert document.notice is None and not document.is_draft
