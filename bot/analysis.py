@@ -34,6 +34,9 @@ _ANAPHORA = re.compile(
     re.I,
 )
 _ENGLISH = re.compile(r"[A-Za-z]")
+_PUNCTUATION = re.compile(r"[\s，。、？！?!,.；;：:“”\"'（）()]")
+# Words that only ask ("什么时候", "多少", "哪些"): dropped with the kind words of an earlier turn.
+_ASKING = re.compile(r"什么时候|何时|是多少|多少|几[个年月号]?|哪[些个里儿天]?|谁|什么|怎么样?|如何|是否|吗|呢|最[长短多少高低早晚]|[？?]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NATIONAL_WORDS = re.compile(r"国家(层面|级|的)?|全国|国务院|中央|部委|工信部|工业和信息化部|national|state council", re.I)
 # "我们公司去年营收3亿元，可以申请算力券吗?": the asker describes itself and asks what it can get.
@@ -42,7 +45,7 @@ _DESCRIBES_ASKER = re.compile(r"营收|营业收入|收入|销售额|员工|职�
 _FIRST_PERSON = re.compile(r"我|咱|本(公司|企业|单位)|\d")
 _ASKS_IF_ELIGIBLE = re.compile(r"(能|可以|可否|能否|能不能|是否|够|符合).{0,12}(申请|享受|拿|获得|申报|条件|资格)|能拿多少|补多少|能补")
 _REVERSE_WORDS = re.compile(
-    r"(负责|管|涉及|参与|牵头|承担|分管|对口)[^，。?？]{0,6}(哪|什么|啥)|哪[些个几]*[\u4e00-\u9fff]{0,4}(领域|方面|块|工作|事项?|条款|任务)"
+    r"(负责|管|涉及|参与|牵头|承担|分管|对口)[^，。?？]{0,10}(哪|什么|啥)|哪[一些个几]*[\u4e00-\u9fff]{0,4}(领域|方面|块|工作|事项?|条款?|任务)"
     r"|是不是.{0,6}(牵头|负责)|职责|分工"
     r"|做什么|干什么|干啥|\bwhat\b.{0,40}\b(responsible|handle|in charge|do|lead)|\bwhich (fields|areas|sectors)\b",
     re.I,
@@ -75,6 +78,9 @@ class Analysis:
     agencies: tuple[str, ...] = ()  # organisations it names (canonical)
     follow_up: bool = False
     english: bool = False
+    # The words that say what the answer's sentence must be about: a follow-up's own words, or the whole
+    # turn before when the follow-up neither asks a kind of fact nor names a subject (only a place, say).
+    subject: str = ""
 
     @property
     def asks_document_fact(self) -> bool:
@@ -120,16 +126,40 @@ def is_english(question: str) -> bool:
     return len(_ENGLISH.findall(question)) > 2 * len(_CJK.findall(question))
 
 
-def is_follow_up(question: str) -> bool:
-    """"那它的责任单位呢", "电话多少?", "要交哪些材料?": it points back, or it is short and names no subject."""
+def is_follow_up(question: str, previous: list[str] | tuple[str, ...] = ()) -> bool:
+    """"那它的责任单位呢", "电话多少?": it points back, or it is short and names no subject of its own —
+    besides the words that ask for a kind of fact or name a version, only words the earlier turns used."""
     text = question.strip()
-    if _ANAPHORA.search(text) or len(text) <= 6:
+    bare = _PUNCTUATION.sub("", text)
+    if _ANAPHORA.search(text) or len(bare) <= 6:
         return True
-    from bot.abstain import content_words  # abstain's guard is imported above; this one is only needed here
+    from bot.abstain import content_words  # abstain's guard is imported above; these are only needed here
     from bot.lifecycle import without_version_words
 
-    # "征求意见稿里呢": a word naming a version says where to look, not a new subject.
-    return len(text) <= 12 and not content_words(without_version_words(text)) and not _ENGLISH.search(text)
+    if len(bare) > 12 or _ENGLISH.search(text):
+        return False
+    rest = _ASKING.sub(" ", without_version_words(_without_kind_words(bare)))
+    said = " ".join(previous)
+    return all(word in said for word in content_words(rest))
+
+
+def _without_kind_words(text: str) -> str:
+    """``text`` without the words that ask for a kind of fact (of any kind but measures, whose words name a
+    subject: 算力券, 补贴)."""
+    for name, pattern in question_kinds()[:-1]:
+        if name != "measures":
+            text = pattern.sub(" ", text)
+    return text
+
+
+def follow_up_topic(previous: list[str]) -> str:
+    """The turns a follow-up points back to: back to the last one that named a subject of its own."""
+    turns: list[str] = []
+    for turn in reversed(previous):
+        turns.insert(0, turn)
+        if not is_follow_up(turn, previous[: len(previous) - len(turns)]):
+            break
+    return " ".join(turns)
 
 
 def asked_kind(question: str) -> str:
@@ -149,8 +179,9 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
     english = is_english(question)
     blocked = guard(question)
     previous = [t.content for t in history if t.role == "user" and t.content.strip()]
-    follow_up = bool(previous) and is_follow_up(question)
-    query = f"{previous[-1]} {question}" if follow_up else question
+    follow_up = bool(previous) and is_follow_up(question, previous)
+    # The follow-up's own asking words (多少, 哪些, 谁) say what kind of fact, not what it is about.
+    query = f"{follow_up_topic(previous)} {_ASKING.sub(' ', question).strip()}" if follow_up else question
     jurisdictions = plan.jurisdictions()
     # An organisation named in full ("国家数据局", "公安部") is that one, not a short alias inside it (数据局).
     exact = [name for name in find_organisations(question, tuple(sorted(jurisdictions))) if name in plan.by_agency]
@@ -159,14 +190,23 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
         return Analysis(question, query, query, "general", guard=blocked, english=english, follow_up=follow_up)
 
     named, places, outside = _places(query, plan)
+    own_places, own_outside, own_referred = [], None, set()
     if follow_up:
-        _, own_places, own_outside = _places(question, plan)
-        if own_outside and not own_places:
-            outside = own_outside  # "那北京呢": the place this turn turns to is one no document covers
+        # A place the follow-up names replaces the one of the turn before.
+        own_named, own_places, own_outside = _places(question, plan)
+        if own_places or own_outside:
+            named, places, outside = own_named, own_places, own_outside
     levels = {place_level(p) for p in places} | {d.level for d in named}
     national_docs = {d.doc_id for d in plan.documents.values() if document_level(d) == NATIONAL}
     referred, about = referenced_documents(query, list(plan.documents.values()))
-    if _NATIONAL_WORDS.search(question):
+    if follow_up:
+        # A document the follow-up names itself replaces the one of the turn before.
+        own_referred, _ = referenced_documents(question, list(plan.documents.values()))
+        if own_referred:
+            referred = own_referred
+    # A follow-up that points nowhere itself looks where the turn before pointed (a ministry it named).
+    pointing = query if follow_up and not (own_referred or own_places or own_outside) else question
+    if _NATIONAL_WORDS.search(pointing):
         levels.add(NATIONAL)
         if national_docs and not places and not referred:
             referred = set(national_docs)
@@ -191,7 +231,17 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
         agencies=agencies,
         follow_up=follow_up,
         english=english,
+        subject=(query if asked_kind(question) == "general" and not _names_subject(question) else question) if follow_up else about,
     )
+
+
+def _names_subject(question: str) -> bool:
+    """Whether the question has a word of its own that says what it is about (not a kind, place or version word)."""
+    from bot.abstain import content_words
+    from bot.lifecycle import without_version_words
+
+    rest = _ASKING.sub(" ", without_version_words(_without_kind_words(_PUNCTUATION.sub("", question))))
+    return bool(content_words(rest))
 
 
 def _asks(question: str, query: str, agencies: tuple[str, ...], plan: PlanIndex) -> str:

@@ -19,6 +19,7 @@ from bot.eligibility import chat_eligibility, compose_answer
 from bot.evidence import select
 from bot.models import Answer, Citation, Turn
 from bot.planindex import PlanIndex, split_sentences
+from bot.roles import leads, named_in, task
 from bot.router import PROVINCES, WITHIN
 from bot.scope import NATIONWIDE
 from core.settings import Settings
@@ -27,6 +28,7 @@ from vectorstore.retriever import HybridRetriever, ScoredChunk
 
 __all__ = ["ExtractiveAnswerer", "Retrieval", "clean_question"]
 _LEADS_RE = re.compile(r"牵头|统筹|负责")
+_LEADS_ASKED_RE = re.compile(r"牵头|lead", re.I)  # the question asks what the agency leads
 # Kinds answered from a clause's structure or the document's metadata, not from search coverage alone.
 _CHECKED_ELSEWHERE = ("reverse_agency", "eligibility")
 # Kinds a draft's consultation notice may answer (its deadline, contacts, address, issuer and date).
@@ -268,6 +270,8 @@ class ExtractiveAnswerer:
         return self._finish(question, text, citations, "eligibility")
 
     def _reverse_agency(self, question: str, agencies: list[str], plan: PlanIndex, scope: set[str] | None = None) -> Answer | None:
+        """What an agency does or leads: each clause naming it, with the task it sets (its heading and its
+        text before the note) — the clauses X leads first, or only those when the question asks what X leads."""
         if not agencies:
             return None
         agency = agencies[0]
@@ -276,31 +280,39 @@ class ExtractiveAnswerer:
             roles = [r for r in roles if r.document.doc_id in scope]  # "在国务院这份意见里", "江苏省教育厅"
         if not roles:
             return None
-        lines = [f"**{agency}**在已收录文件中承担以下工作："]
-        citations: list[Citation] = []
-        limit = 15
+        names = [agency, *_names(agency)]
         entries = []
         for role in roles:
             clause = role.clause
-            if role.role == "提及":
-                quote = next((s for s in split_sentences(clause.text) if agency in s or any(a in s for a in _names(agency))), "")
-                if not quote:
-                    continue
-                label = "文中提及"
+            work = task(clause)
+            if role.role != "提及":
+                note = agency_quote(clause)
+                quote = f"{work.text}{note}" if note != clause.text and clause.text.strip().startswith(f"{work.text}{note}") else work.quote
+                entries.append((role, clause, quote, role.role == "牵头"))
+            elif named_in(work.note, names):  # "（X牵头，Y按职责分工负责）": the task is the clause's own
+                entries.append((role, clause, work.quote, leads(work.note, names)))
             else:
-                quote = agency_quote(clause)
-                label = "牵头单位" if role.role == "牵头" else "责任单位之一"
-            entries.append((role, clause, quote, label))
-        # What a clause says the agency does comes before lists it is merely part of; among the
-        # mentions, one that says it leads or coordinates ("牵头实施", "统筹推进") comes first.
-        order = {"牵头": 0, "提及": 1, "参与": 2}
-        entries.sort(key=lambda e: (order[e[0].role], not (e[0].role == "提及" and _LEADS_RE.search(e[2]))))
-        for role, clause, quote, label in entries[:limit]:
+                quote = next((s for s in split_sentences(clause.text) if named_in(s, names)), "")
+                if quote:
+                    entries.append((role, clause, quote, leads(quote, names)))
+        if _LEADS_ASKED_RE.search(question) and any(e[3] for e in entries):
+            entries = [e for e in entries if e[3]]
+        # What the agency leads comes first, then the tasks it shares, then what a text says it does.
+        order = {"牵头": 0, "参与": 1, "提及": 1}
+        entries.sort(key=lambda e: (not e[3], order[e[0].role], not (e[0].role == "提及" and _LEADS_RE.search(e[2]))))
+        # The agency as the quoted clauses write it (an alias), not only by its canonical name.
+        shown = next((n for n in names if any(n in e[2] for e in entries)), agency)
+        lines = [f"**{shown}**在已收录文件中承担以下工作："]
+        citations: list[Citation] = []
+        for role, clause, quote, lead in entries[:15]:
             n = len(citations) + 1
+            label = "牵头" if lead else ("责任单位之一" if role.role == "参与" or named_in(task(clause).note, names) else "文中提及")
             lines.append(f"{n}. {clause.clause_path}（{label}）[{n}]：{quote}")
             citations.append(_citation(role.document, clause, quote))
+        if not citations:
+            return None
         if is_english(question):
-            lines.insert(0, f"{agency} is named in {len(citations)} clauses (listed below, quoted verbatim).")
+            lines.insert(0, f"{shown} is named in {len(citations)} clauses (listed below, quoted verbatim).")
         return self._finish(question, "\n".join(lines), citations, "reverse_agency")
 
     def _notice(self, question: str, hits: list[ScoredChunk], plan: PlanIndex) -> Answer | None:

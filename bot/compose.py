@@ -13,6 +13,7 @@ from bot.analysis import Analysis
 from bot.evidence import Evidence, contiguous
 from bot.models import Answer, Citation
 from bot.organisations import find_organisations
+from bot.outline import heading, section_asked
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 
@@ -109,36 +110,25 @@ def _listed_items(analysis: Analysis, lead: Evidence) -> tuple[list[str], list[C
     return lines, citations
 
 
-_MARKER_RE = re.compile(r"^(第[^章节条]+[章节条]\s*|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d+[\.．、])")
-_ASKS_LIST_RE = re.compile(r"哪些|包括|有什么|有啥|几条|哪几|都有")
-
-
 def section_overview(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]] | None:
-    """"保障措施包括哪些": the parts of the section the question names, one line and one citation each."""
-    if not evidence or not _ASKS_LIST_RE.search(analysis.question):
+    """"保障措施包括哪些", or the parts of a document named alone: every part of the section the question names (or of the
+    document it names), one line and one citation each (bot/outline.py decides which section)."""
+    if not evidence:
         return None
-    best = evidence[0]
-    path = best.clause.path
-    own = _MARKER_RE.sub("", path[-1]).strip()
-    if any(own[i : i + 4] in analysis.question for i in range(max(0, len(own) - 3))):
-        return None  # the question names the clause itself, not the section around it
-    for depth in range(len(path) - 1, 0, -1):
-        heading = _MARKER_RE.sub("", path[depth - 1]).strip()
-        if len(heading) < 2 or heading not in analysis.question:
-            continue
-        children = [c for c in best.document.clauses if len(c.path) == depth + 1 and c.path[:depth] == path[:depth]]
-        if len(children) < 2:
-            return None
-        prefix = " › ".join(path[:depth])
-        lines = [f"《{best.document.title}》{prefix}包括以下各项："]
-        citations: list[Citation] = []
-        for child in children[:12]:
-            first = next(iter(split_sentences(child.text)), child.text)
-            n = len(citations) + 1
-            lines.append(f"{n}. {child.path[-1]} [{n}]：{first}")
-            citations.append(citation(best.document, child, first))
-        return lines, citations
-    return None
+    documents = list({e.document.doc_id: e.document for e in evidence}.values())
+    documents.sort(key=lambda d: d.doc_id not in analysis.documents)  # the documents it names first
+    section = section_asked(analysis.question, documents, set(analysis.documents))
+    if section is None:
+        return None
+    where = f"{section.name}包括以下各项" if section.path else "包括以下各部分"
+    lines = [f"《{section.document.title}》{where}{_scope_note(section.document, analysis)}："]
+    citations: list[Citation] = []
+    for item in section.parts:
+        n = len(citations) + 1
+        node = item.path[-1] if heading(item.path[-1]) else f"{item.path[-1]} {item.label}"
+        lines.append(f"{n}. **{node}** [{n}]" + (f"：{item.quote}" if item.is_clause and item.quote != item.label else ""))
+        citations.append(citation(section.document, item.clause, item.quote))
+    return lines, citations
 
 
 def clauses_answer(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:

@@ -132,7 +132,7 @@ def _subject_tokens(analysis: Analysis) -> set[str]:
     """What the question is about: its words less those that only say what kind of fact it asks (材料, 多少)."""
     asks = dict(question_kinds()).get(analysis.asks)
     # A follow-up's own words pick the sentence; the turn before only found the clause.
-    words = analysis.question if analysis.follow_up else analysis.about
+    words = analysis.subject or (analysis.question if analysis.follow_up else analysis.about)
     # Single characters count here ("港" of 港口): within one clause they point at the sentence.
     return {
         t for t in tokenize(expand_query(words))
