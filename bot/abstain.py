@@ -82,15 +82,15 @@ _ABBREVIATION_TAG = "j"  # jieba's tag for an abbreviation (医保, 居住证)
 _FIGURE_RE = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d+(?:\.\d+)?(?:%|万元|亿元|元)")
 
 # Specificity is -log of a word's share of general Chinese (jieba's dictionary, about 60 million words).
-# Below this a word is common language: 天气, 贷款, 备案, 标准, 汽车, 医疗 all occur more than about a
-# thousand times in it; 扣除, 契税, 面额, 贴息, 大病 fewer. Only a specific word that no document uses says
+# Below this a word is common language: 地震, 贷款, 备案, 标准, 汽车, 医疗 all occur more than about a
+# thousand times in it; 扣除, 助学, 发票, 贴息, 海啸 fewer. Only a specific word that no document uses says
 # the question is about something they do not cover: a common word may be a paraphrase or a filler.
 GENERAL_SPECIFICITY = 11.0
 # jieba's dictionary gives words it holds without a count (many compounds: 意见建议, 社保卡, 车船税) a
 # frequency of a few; at or under this the count says nothing about how common the word is.
 DICTIONARY_FLOOR = 5
-# A clause count at or under which the documents mention a common word only in passing (天气, once, in a
-# clause on forecasting disasters): a question of common words matched only there, outside any heading, and
+# A clause count at or under which the documents mention a common word only in passing (地震, once, in a
+# clause on disaster warnings): a question of common words matched only there, outside any heading, and
 # naming something no document uses, is not covered.
 PASSING_MENTION = 1
 # Questions without Chinese subject terms (English, or only asking words): the IDF-weighted share of the
@@ -124,7 +124,7 @@ class Term:
     term_of_art: bool = False  # general Chinese does not know it; the documents do (算力券)
     asked: bool = False  # it names the fact asked for (哪些审批机构, 数量), not the subject: no evidence of absence
     heading: bool = False  # a heading of the best clauses says it
-    compound: int = 0  # the run of adjacent terms it stands in: a compound (大病医疗扣除) is judged whole
+    compound: int = 0  # the run of adjacent terms it stands in: a compound (海啸预警) is judged whole
     uncounted: bool = False  # the dictionary holds it without a count, and not as two counted words (社保卡)
     head: bool = True  # the last word of its run: a compound is headed by its last word
     verb: bool = False  # jieba tags it a verb
@@ -155,22 +155,22 @@ class Coverage:
         if not self.terms:
             return None if self.title_hit or self.share >= MIN_COVERAGE else "low_share"
         matched = [t for t in self.terms if t.found == IN_CLAUSES]
-        # "算力券的面额": a term only the documents use (unknown to general Chinese) is what they are about;
-        # a word they do not use beside it (面额) asks for a fact they may not state ("not stated", no refusal).
+        # "算力券的发票抬头": a term only the documents use (unknown to general Chinese) is what they are
+        # about; a word they do not use beside it (发票) asks a fact they may not state ("not stated", no refusal).
         if any(t.term_of_art for t in matched):
             return None
-        # "契税减免": a specific word no document uses (契税), and the specific words the documents do use
-        # are none, or only the head of a compound that word modifies (大病医疗扣除: 扣除, of a clause on
-        # 加计扣除). A compound is headed by its last word; when the unknown word is that head (标注基地面积),
+        # "助学贷款": a specific word no document uses (助学), and the specific words the documents do use
+        # are none, or only the head of a compound that word modifies (海啸预警: 预警, of a clause on
+        # 灾害预警). A compound is headed by its last word; when the unknown word is that head (标注基地面积),
         # the words before it say what it is about, and count.
         unheard = [t for t in self.terms if t.unheard]
         known = [t for t in self.terms if t.found != NOWHERE]
         modified = {t.compound for t in unheard if not t.head}
         if unheard and not any(t.specific for t in known if t.compound not in modified):
             return "unheard_subject"
-        # "今年天气": only common words, one of them in no document, the rest in passing in one clause, outside
+        # "学校地震": only common words, one of them in no document, the rest in passing in one clause, outside
         # its headings. A compound the dictionary holds without a count may be a phrase of words the documents
-        # use (社保卡): its absence is no evidence. A counted common word's is (今年).
+        # use (社保卡): its absence is no evidence. A counted common word's is (学校).
         if (
             matched and not any(t.specific for t in self.terms)
             and any(t.found == NOWHERE and not t.asked and not t.uncounted for t in self.terms)
@@ -224,7 +224,7 @@ def subject_terms(question: str, stats: TermStatistics, places: tuple[str, ...] 
     """What ``question`` is about: (word, run, asked) for its dictionary words, compounds the documents use
     kept whole (算力券, 大模型), without places (of the gazetteer, and the indexed jurisdictions in ``places``
     with their stems: 示例 of 示例市), asking words, procedure words, function words and the
-    words every document of the corpus is about. Adjacent words share a run (大病 医疗 扣除); ``asked``
+    words every document of the corpus is about. Adjacent words share a run (海啸 预警); ``asked``
     marks the slot an interrogative asks for and the words that name a kind of fact (数量, 金额)."""
     from bot.analysis import question_kinds  # analysis imports this module's guard
 

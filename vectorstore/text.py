@@ -121,7 +121,7 @@ def use_index_terms(terms: frozenset[str]) -> None:
 def general_frequency(word: str) -> int:
     """How often jieba's own dictionary (general Chinese, before any index's terms) counts ``word``; 0 when absent.
 
-    A prior of general language available offline: 天气 or 贷款 are common, 契税 is rare, and a
+    A prior of general language available offline: 地震 or 贷款 are common, 助学 is rare, and a
     document's term of art (算力券) is unknown to it.
     """
     base = _base_dictionary
