@@ -120,7 +120,7 @@ class ExtractiveAnswerer:
         if analysis.asks not in _CHECKED_ELSEWHERE and not named_document_fact:
             own = None if analysis.follow_up else question
             looked_up = lifecycle.without_version_words(analysis.query) if named else analysis.query
-            if not coverage(looked_up, hits, self.retriever, own_words=own).covered:
+            if not coverage(looked_up, hits, self.retriever, own_words=own, places=analysis.places).covered:
                 refusal = lifecycle.note_retired(self.refuse(question, "off_topic"), looked_up, snap, self.retriever)
                 return Retrieval(question, analysis.query, analysis, hits, refusal)
         return Retrieval(question, analysis.query, analysis, hits, None, said, named)
@@ -146,7 +146,7 @@ class ExtractiveAnswerer:
             answer = self._reverse_agency(question, list(analysis.agencies), plan, _scope_documents(analysis, plan))
             if answer:
                 return answer
-        if asks in _CHECKED_ELSEWHERE and not (hits and coverage(analysis.query, hits, self.retriever).covered):
+        if asks in _CHECKED_ELSEWHERE and not (hits and coverage(analysis.query, hits, self.retriever, places=analysis.places).covered):
             return self.refuse(question, "off_topic")
         if asks in _MAY_BE_CONSULTATION and not (retrieval.named and not any(plan.documents[d].notice for d in retrieval.named if d in plan.documents)):
             answer = self._notice(question, self._in_scope(analysis, hits, plan), plan)

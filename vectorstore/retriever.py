@@ -18,7 +18,7 @@ from ingest.lifecycle import DocumentState, document_states
 from ingest.models import KIND_HINTS, Chunk, Document
 from vectorstore.embeddings import QueryVectorCache
 from vectorstore.store import ClauseStore, IndexView
-from vectorstore.text import GENERIC_TERMS, expand_query, index_terms, tokenize, use_index_terms
+from vectorstore.text import GENERIC_TERMS, expand_query, index_terms, precise_cut, tokenize, use_index_terms
 
 _ENUMERATION_ITEM_RE = re.compile(r"(?<=[、，])[\u4e00-\u9fff]{3,4}(?=[、])|(?<=[、])[\u4e00-\u9fff]{3,4}(?=等)")
 _GENERIC_TITLE_TOKENS = {"人工智能", "智能", "人工", "加强", "加快", "推动", "保障", "支持", "总体", "+"}
@@ -417,13 +417,26 @@ class HybridRetriever:
         return snap.tokens[position] if position is not None else set()
 
     def mentions(self, phrase: str) -> bool:
-        """Whether any indexed clause contains ``phrase`` verbatim (a word jieba may cut differently)."""
+        """Whether a clause of the documents in use contains ``phrase`` verbatim (a word jieba may cut
+        differently). A withdrawn or expired document's words are not the index's, as for word statistics."""
+        return phrase in self._all_text()
+
+    def spells_out(self, abbreviation: str, gap: int = 3) -> bool:
+        """Whether a clause of the documents in use writes ``abbreviation`` in full: its characters in order, each within
+        ``gap`` characters of the one before and none across punctuation (医保 → 医疗保障, 经信厅 → 经济和信息化厅)."""
+        if len(abbreviation) < 2:
+            raise ValueError(f"an abbreviation has two characters or more, got {abbreviation!r}")
+        between = f"[\u4e00-\u9fff]{{0,{gap}}}"
+        pattern = between.join(re.escape(ch) for ch in abbreviation)
+        return re.search(pattern, self._all_text()) is not None
+
+    def _all_text(self) -> str:
         snap = self.snapshot()
         cached = self._corpus_text
         if cached is None or cached[0] != snap.version:
-            cached = (snap.version, "\n".join(c.search_text() for c in snap.chunks))
+            cached = (snap.version, "\n".join(c.search_text() for c, active in zip(snap.chunks, snap.active) if active))
             self._corpus_text = cached
-        return phrase in cached[1]
+        return cached[1]
 
     def indexed_documents(self) -> tuple[str, list[Document]]:
         """The index version and its documents, read together (the same version searches read)."""
@@ -434,6 +447,11 @@ class HybridRetriever:
         """``text`` cut into search tokens as this index's clauses were (its own terms kept whole)."""
         self.snapshot()
         return tokenize(text)
+
+    def precise_cut(self, text: str) -> list[str]:
+        """``text`` cut into whole dictionary words (jieba's own plus this index's terms), nothing guessed."""
+        self.snapshot()
+        return precise_cut(text)
 
     def known_terms(self, query: str) -> list[str]:
         """Tokens of the query that occur anywhere in the indexed documents."""

@@ -118,6 +118,33 @@ def use_index_terms(terms: frozenset[str]) -> None:
         _loaded_terms = terms
 
 
+def general_frequency(word: str) -> int:
+    """How often jieba's own dictionary (general Chinese, before any index's terms) counts ``word``; 0 when absent.
+
+    A prior of general language available offline: 地震 or 贷款 are common, 助学 is rare, and a
+    document's term of art (算力券) is unknown to it.
+    """
+    base = _base_dictionary
+    if base is None:
+        jieba.dt.check_initialized()
+        return jieba.dt.FREQ.get(word, 0)  # no index's terms were ever added
+    return base[0].get(word, 0)
+
+
+def general_total() -> int:
+    """The total count of jieba's own dictionary, the denominator of ``general_frequency``."""
+    if _base_dictionary is None:
+        jieba.dt.check_initialized()
+        return jieba.dt.total
+    return _base_dictionary[1]
+
+
+def precise_cut(text: str) -> list[str]:
+    """``text`` cut into dictionary words (jieba's precise cut, no guessing of unknown words) with the
+    dictionary of the index being searched; what no dictionary knows comes out one character at a time."""
+    return jieba.lcut(text, HMM=False)
+
+
 def index_terms(words: list[str]) -> frozenset[str]:
     """The terms of an index that go into jieba's dictionary (longer ones are sentences, not terms)."""
     return frozenset(w for w in words if w and len(w) <= 20)
@@ -136,6 +163,12 @@ def tokenize(text: str) -> list[str]:
 
 # "…可以申请算力券吗?" asks whether one qualifies: the conditions, not the procedure.
 _ELIGIBILITY_RE = re.compile(r"(可以|能|能否|能不能|是否可以|还能|有资格)(再)?申请.{0,16}[吗么]")
+
+
+def everyday_words(question: str) -> list[tuple[str, list[str]]]:
+    """The everyday or English words ``question`` uses that the documents say otherwise, each with the
+    documents' words for it (种地 → [农业])."""
+    return [(m.group(1), EXPANSIONS[m.group(1)].split()) for m in _EXPANSION_RE.finditer(question.lower())]
 
 
 def expand_query(question: str) -> str:
