@@ -12,6 +12,7 @@ The words these listen for are data (``data/lexicons/lifecycle.toml``).
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from bot.references import title_kind
 from core.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import HybridRetriever, IndexSnapshot
-from vectorstore.text import GENERIC_TERMS, tokenize
+from vectorstore.text import GENERIC_TERMS, general_frequency, general_total, tokenize
 
 LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "lifecycle.toml"
 # A title phrase shorter than this is a topic word, not a reference to one title.
@@ -348,13 +349,22 @@ def _topic_terms(question: str, old: Document, new: Document) -> dict[str, float
     words = [w for w in jieba.lcut(rest) if w.strip()]
     # Two words in a row ("产业规模") pick out the clause that says them together, not each apart.
     pairs = {a + b for a, b in zip(words, words[1:]) if len(a) >= 2 and len(b) >= 2}
+    pair_parts = {a + b: (a, b) for a, b in zip(words, words[1:])}
     for term in set(tokenize(rest)) | pairs:
         if len(term) < 2 or term in GENERIC_TERMS or term in titles:
             continue
         holders = sum(term in c.text or term in c.clause_path for c in clauses)
         if 0 < holders and 2 * holders < max(2, len(clauses)):  # a word half the clauses have picks out none
-            weights[term] = 1.0 / holders
+            # A word rare in general Chinese (算力券) names the subject; an everyday one (每家, 一年) hardly does.
+            specific = min(_specificity(w) for w in pair_parts.get(term, (term,)))
+            weights[term] = specific / holders
     return weights
+
+
+def _specificity(word: str) -> float:
+    """0 for the commonest words of general Chinese, 1 for a word its dictionary does not know."""
+    total = general_total()
+    return math.log(total / (general_frequency(word) + 1)) / math.log(total)
 
 
 def _topic_text(question: str) -> str:
@@ -369,19 +379,23 @@ def _item_comparison(
 ) -> Answer | None:
     """Both versions of the clause the topic words pick out, each quoted and cited, and what changed."""
     def score(clause) -> float:
-        return sum(w for t, w in topic.items() if clause is not None and (t in clause.text or t in clause.clause_path))
+        if clause is None:
+            return 0.0
+        lead = re.match(r"^(?:第[一二三四五六七八九十百零\d]+条)?\s*([^。；，]{1,10})。", clause.text)  # "第六条　算力券。"
+        heading = clause.clause_path + (lead.group(1) if lead else "")
+        # A word of the heading names what the clause is about: it counts twice.
+        return sum(w * (2 if t in heading else 1) for t, w in topic.items() if t in clause.text or t in clause.clause_path)
 
     pairs = pair_clauses(old, new)
-    # Ties between clauses that share the topic words are broken by search rank in the version in use.
     ranked = rank(_topic_text(question), new.doc_id) if rank else []
     order = {path: n for n, path in enumerate(ranked)}
+    most = max((max(score(b), score(a)) for b, a in pairs), default=0.0) or 1.0
 
     def key(i: int) -> float:
-        # The topic words' weight, plus as much again for the first clause search ranks (half for the second …).
+        # The topic words' weight (the best clause's as 1), plus ½ for the clause search ranks first, ¼ for the second …
         before, after = pairs[i]
-        words = max(score(before), score(after))
         position = order.get((after or before).clause_path)
-        return words + (1.0 / (1 + position) if words > 0 and position is not None else 0.0)
+        return max(score(before), score(after)) / most + (0.5 / (1 + position) if position is not None else 0.0)
 
     scored = sorted(range(len(pairs)), key=key, reverse=True)
     if not scored or key(scored[0]) <= 0 or (len(scored) > 1 and key(scored[1]) == key(scored[0])):
