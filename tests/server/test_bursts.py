@@ -84,7 +84,9 @@ def test_a_burst_of_100_visitors_is_answered_in_full(bot, serve):
     served = serve(PolicyBot(Settings(home=bot.settings.home, cache_entries=0)))  # every request computed
     questions = [f"{topic}{ask}" for topic in TOPICS for ask in ASKS] * 2  # 100 at once, each asked twice
 
-    replies = asyncio.run(_burst(served.url, questions))
+    # A thread of its own: another test's event loop (Playwright's) may be running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        replies = pool.submit(asyncio.run, _burst(served.url, questions)).result()
 
     dropped = [r for r in replies if isinstance(r, Exception)]
     assert not dropped, f"{len(dropped)} connections dropped, e.g. {dropped[0]!r}"
