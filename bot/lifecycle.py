@@ -91,9 +91,11 @@ def named_documents(question: str, snapshot: IndexSnapshot) -> frozenset[str]:
     """Ids of the documents no longer in use that the question names.
 
     By its title (a phrase of it that reaches the word saying what the document is, "…管理办法", and
-    that no document in use shares); by a word for its state with a phrase of its title ("…办法征求意见稿
-    里"); or by the state word alone where that is unambiguous (撤回, 失效) or put in the past ("那份
-    征求意见稿原来怎么写的"). A topic the title mentions ("智能网联汽车道路测试") does not name it.
+    that no document in use shares); by a word for its state with a phrase or a word of its title
+    ("…办法征求意见稿里", "青禾…那份征求意见稿"); by asking about a draft's call for comments; by the month
+    it was issued with words of its title, when no document in use was issued then; or by the state word
+    alone where that is unambiguous (撤回, 失效) or put in the past ("那份征求意见稿原来怎么写的"). A topic
+    the title mentions ("智能网联汽车道路测试") does not name it.
     """
     inactive = snapshot.inactive_documents()
     if not inactive:
