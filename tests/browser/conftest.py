@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 import app
 from bot.service import PolicyBot
@@ -26,6 +26,9 @@ from server.feedback import FeedbackStore
 from server.runner import BackgroundServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# An assertion waits until what it expects shows: an answer computed on a busy 2-core machine (the first one
+# also loads lexicons) can take far longer than Playwright's default 5 s. This bounds a hang, not a speed.
+expect.set_options(timeout=60_000)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
