@@ -72,6 +72,17 @@ def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     )
 
 
+@lru_cache(maxsize=8)
+def _version_pattern(*also: str) -> re.Pattern[str]:
+    """The words for a version's state, with the lexicon's lists named in ``also`` ("past", "versions",
+    "compare"), as one pattern that tries the longest word first ("已失效" before "失效")."""
+    words = lexicon()
+    every = {w for ws in words.states.values() for w in ws}
+    for name in also:
+        every |= set(getattr(words, name))
+    return re.compile("|".join(map(re.escape, sorted(every, key=lambda w: (-len(w), w)))))
+
+
 def _bare(text: str) -> str:
     return _PUNCTUATION_RE.sub("", _PARENTHESES_RE.sub("", text))
 
@@ -145,8 +156,7 @@ def _title_words(text: str, title: str) -> int:
 def _best_by_title_words(text: str, documents: list[Document], least: int) -> set[str]:
     """The documents no longer in use whose titles share the most words with the question, if at least
     ``least`` characters ("嘉兴…具身智能…政策": the Jiaxing policy's draft, not another's)."""
-    version_words = sorted({w for ws in lexicon().states.values() for w in ws}, key=len, reverse=True)
-    text = re.sub("|".join(map(re.escape, version_words)), " ", text)
+    text = _version_pattern().sub(" ", text)
     scores = {d.doc_id: _title_words(text, _bare(d.title)) for d in documents}
     best = max(scores.values(), default=0)
     if best < least:
@@ -176,9 +186,7 @@ def _said_issue_date(text: str, document: Document, snapshot: IndexSnapshot) -> 
 def without_version_words(question: str) -> str:
     """The question without the words that name a version ("征求意见稿", "原来"): they say which document
     to look in, not what to find there (a consultation notice would match them best)."""
-    words = lexicon()
-    every = sorted({w for ws in words.states.values() for w in ws} | set(words.past), key=len, reverse=True)
-    rest = re.sub("|".join(map(re.escape, every)), " ", question)
+    rest = _version_pattern("past").sub(" ", question)
     return rest if re.search(r"[\u4e00-\u9fff]{2}", rest) else question
 
 
@@ -371,9 +379,7 @@ def _specificity(word: str) -> float:
 
 def _topic_text(question: str) -> str:
     """The question without the words that name versions or ask for a comparison."""
-    words = lexicon()
-    every = sorted({w for ws in words.states.values() for w in ws} | set(words.versions) | set(words.compare), key=len, reverse=True)
-    return re.sub("|".join(map(re.escape, every)), " ", _COMPARING_RE.sub(" ", question))
+    return _version_pattern("versions", "compare").sub(" ", _COMPARING_RE.sub(" ", question))
 
 
 def _item_comparison(
