@@ -48,12 +48,16 @@ class Lexicon:
     past: tuple[str, ...]
     compare: tuple[str, ...]
     versions: tuple[str, ...]
+    comparing: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
 def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     """The lifecycle words, checked once: every list present, non-empty and made of plain words."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read the lifecycle words {path}: {exc}") from None
 
     def words(value, name: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
@@ -69,17 +73,19 @@ def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         past=words(data.get("past"), "past"),
         compare=words(data.get("compare"), "compare"),
         versions=words(data.get("versions"), "versions"),
+        comparing=words(data.get("comparing"), "comparing"),
     )
 
 
 @lru_cache(maxsize=8)
-def _version_pattern(*also: str) -> re.Pattern[str]:
-    """The words for a version's state, with the lexicon's lists named in ``also`` ("past", "versions",
-    "compare"), as one pattern that tries the longest word first ("已失效" before "失效")."""
+def _words_pattern(*lists: str) -> re.Pattern[str]:
+    """The words of the lexicon's ``lists`` ("states", "past", "versions", "compare", "comparing") as one
+    pattern that tries the longest word first ("已失效" before "失效")."""
     words = lexicon()
-    every = {w for ws in words.states.values() for w in ws}
-    for name in also:
-        every |= set(getattr(words, name))
+    every: set[str] = set()
+    for name in lists:
+        value = getattr(words, name)
+        every |= {w for ws in value.values() for w in ws} if isinstance(value, dict) else set(value)
     return re.compile("|".join(map(re.escape, sorted(every, key=lambda w: (-len(w), w)))))
 
 
@@ -156,7 +162,7 @@ def _title_words(text: str, title: str) -> int:
 def _best_by_title_words(text: str, documents: list[Document], least: int) -> set[str]:
     """The documents no longer in use whose titles share the most words with the question, if at least
     ``least`` characters ("嘉兴…具身智能…政策": the Jiaxing policy's draft, not another's)."""
-    text = _version_pattern().sub(" ", text)
+    text = _words_pattern("states").sub(" ", text)
     scores = {d.doc_id: _title_words(text, _bare(d.title)) for d in documents}
     best = max(scores.values(), default=0)
     if best < least:
@@ -186,7 +192,7 @@ def _said_issue_date(text: str, document: Document, snapshot: IndexSnapshot) -> 
 def without_version_words(question: str) -> str:
     """The question without the words that name a version ("征求意见稿", "原来"): they say which document
     to look in, not what to find there (a consultation notice would match them best)."""
-    rest = _version_pattern("past").sub(" ", question)
+    rest = _words_pattern("states", "past").sub(" ", question)
     return rest if re.search(r"[\u4e00-\u9fff]{2}", rest) else question
 
 
@@ -345,8 +351,6 @@ _CHANGE_KINDS = {
     "added": re.compile(r"新增|增加了|增设|加了|多了|新加"),
     "removed": re.compile(r"删除|删去|删掉|去掉|取消了|拿掉|少了|砍掉"),
 }
-# Words of the question that say which versions and what comparison, not which clause.
-_COMPARING_RE = re.compile(r"分别|各自|各写|各是|一样|相同|一致|哪条|哪些|多少|是否|有没有|没有|什么|怎么|版本|正式印发|最后发布|正式|原来")
 
 
 def _topic_terms(question: str, old: Document, new: Document) -> dict[str, float]:
@@ -379,7 +383,7 @@ def _specificity(word: str) -> float:
 
 def _topic_text(question: str) -> str:
     """The question without the words that name versions or ask for a comparison."""
-    return _version_pattern("versions", "compare").sub(" ", _COMPARING_RE.sub(" ", question))
+    return _words_pattern("states", "versions", "compare").sub(" ", _words_pattern("comparing").sub(" ", question))
 
 
 def _item_comparison(
