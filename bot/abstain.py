@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-import jieba
-
 from bot.gazetteer import gazetteer
+from bot.words import CJK_WORD_RE, PROCEDURE_WORDS, question_kinds
 from vectorstore.retriever import ScoredChunk
 from vectorstore.text import GENERIC_TERMS, STOPWORDS, everyday_words, expand_query, general_frequency, general_total
 
@@ -63,11 +62,6 @@ def guard(question: str) -> str | None:
 
 
 # --- evidence: refuse when the clauses found do not contain what the question is about ---------
-_CJK_WORD_RE = re.compile(r"[\u4e00-\u9fff]+")  # English words are matched through the query expansion
-# How one goes about something, not what it is about: these words match every procedure clause.
-_PROCEDURE_WORDS = frozenset(
-    "办理 申请 申报 材料 需要 流程 手续 提交 登记 报名 办法 条件 时间 地点 哪里 多久 费用 步骤 补办 领取 咨询 窗口 网上 线上 线下".split()
-)
 # A word built on an interrogative morpheme asks (怎么办, 多少度, 哪家); a superlative asks for a bound (最长).
 _ASKING_RE = re.compile(r"怎|什么|哪|吗|多少|几|谁|啥|咋|何|否|^最")
 # An interrogative word before a noun makes that noun the slot asked for (哪些审批机构, 什么时候).
@@ -226,16 +220,14 @@ def subject_terms(question: str, stats: TermStatistics, places: tuple[str, ...] 
     with their stems: 示例 of 示例市), asking words, procedure words, function words and the
     words every document of the corpus is about. Adjacent words share a run (海啸 预警); ``asked``
     marks the slot an interrogative asks for and the words that name a kind of fact (数量, 金额)."""
-    from bot.analysis import question_kinds  # analysis imports this module's guard
-
     kinds = [pattern for name, pattern in question_kinds() if name != "measures"]  # 补贴, 贷款 are subjects
     named = {n for d in gazetteer().find(question) for n in (d.name, d.short)} | set(places)
     terms: list[tuple[str, int, bool]] = []
     run, previous = 0, ""
     for word in _units(stats.precise_cut(question), stats):
         if (
-            len(word) >= 2 and _CJK_WORD_RE.fullmatch(word) and word not in STOPWORDS and word not in GENERIC_TERMS
-            and word not in _PROCEDURE_WORDS and not any(p.startswith(word) for p in named) and not _LEVEL_PLACE_RE.match(word)
+            len(word) >= 2 and CJK_WORD_RE.fullmatch(word) and word not in STOPWORDS and word not in GENERIC_TERMS
+            and word not in PROCEDURE_WORDS and not any(p.startswith(word) for p in named) and not _LEVEL_PLACE_RE.match(word)
             and not _ASKING_RE.search(word) and not _is_function_word(word)
         ):
             asked = bool(_INTERROGATIVE_RE.match(previous)) or any(k.fullmatch(word) for k in kinds)
@@ -252,7 +244,7 @@ def _units(pieces: list[str], stats: TermStatistics) -> list[str]:
     whose join the documents use (算+力+券, 大+模型)."""
     units: list[str] = []
     for piece in pieces:
-        if units and (len(piece) == 1 or len(units[-1]) == 1) and _CJK_WORD_RE.fullmatch(units[-1] + piece):
+        if units and (len(piece) == 1 or len(units[-1]) == 1) and CJK_WORD_RE.fullmatch(units[-1] + piece):
             joined = units[-1] + piece
             if units[-1] not in STOPWORDS and piece not in STOPWORDS and stats.mentions(joined):
                 units[-1] = joined
@@ -329,8 +321,8 @@ def _everyday_terms(question: str, cut: set[str], text: str, headings: str, stat
     terms = []
     for said, document_words in everyday_words(question):
         if (
-            len(said) < 2 or not _CJK_WORD_RE.fullmatch(said) or _ASKING_RE.search(said) or any(said in w for w in cut)
-            or said in _PROCEDURE_WORDS or said in STOPWORDS or said in GENERIC_TERMS
+            len(said) < 2 or not CJK_WORD_RE.fullmatch(said) or _ASKING_RE.search(said) or any(said in w for w in cut)
+            or said in PROCEDURE_WORDS or said in STOPWORDS or said in GENERIC_TERMS
         ):
             continue
         in_text = any(w in text for w in document_words)
@@ -352,16 +344,3 @@ def _share(query: str, hits: list[ScoredChunk], stats: TermStatistics) -> float:
     total = sum(stats.idf(t) for t in tokens)
     return sum(stats.idf(t) for t in tokens if t in known) / total if total else 0.0
 
-
-def content_words(query: str) -> list[str]:
-    """The question's own words (jieba's precise cut) that say what it is about: not places, stopwords,
-    generic words, procedure words or the words that ask for a kind of fact."""
-    from bot.analysis import question_kinds  # analysis imports this module's guard
-
-    kinds = [pattern for _, pattern in question_kinds()]
-    places = {n for d in gazetteer().find(query) for n in (d.name, d.short)}
-    return [
-        w for w in jieba.lcut(query)
-        if len(w) >= 2 and _CJK_WORD_RE.fullmatch(w) and w in jieba.dt.FREQ and w not in STOPWORDS and w.lower() not in GENERIC_TERMS
-        and w not in _PROCEDURE_WORDS and w not in places and not any(k.fullmatch(w) for k in kinds)
-    ]

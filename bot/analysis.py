@@ -7,22 +7,20 @@ after this stage looks at the question's words to decide what kind of fact is wa
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from bot.abstain import guard
 from bot.agencies import find_agencies
-from core.errors import InvalidQuestion, PolicyBotError
+from core.errors import InvalidQuestion
 from bot.gazetteer import Division, gazetteer, stem
+from bot.lifecycle import without_version_words
 from bot.models import Turn
 from bot.organisations import find_organisations
 from bot.planindex import PlanIndex
 from bot.references import means_province, referenced_documents
 from bot.scope import NATIONAL, covers, document_level, place_level
+from bot.words import content_words, question_kinds
 
-QUESTION_KINDS_TOML = Path(__file__).resolve().parents[1] / "data" / "lexicons" / "question_kinds.toml"
 # Kinds whose answer is a property of the document itself, read from its metadata.
 DOCUMENT_FACTS = frozenset({"issued", "issuer", "doc_number", "status", "period"})
 # Kinds whose answer is one stated figure, date or list: when no clause states it, the answer says so.
@@ -91,17 +89,6 @@ class Analysis:
         return self.asks in STATED_FACTS
 
 
-@lru_cache(maxsize=1)
-def question_kinds() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    try:
-        data = tomllib.loads(QUESTION_KINDS_TOML.read_text(encoding="utf-8"))
-        kinds = tuple((name, re.compile(pattern, re.I)) for name, pattern in data["kinds"].items())
-        comparison = re.compile(data["comparison"]["pattern"], re.I)
-    except (OSError, KeyError, re.error, tomllib.TOMLDecodeError) as exc:
-        raise PolicyBotError(f"cannot read the question kinds {QUESTION_KINDS_TOML}: {exc}") from None
-    return kinds + (("comparison", comparison),)
-
-
 def clean_question(question: str, max_chars: int) -> str:
     """Strip invisible and control characters; refuse empty or over-long questions with a clear message."""
     if not isinstance(question, str):
@@ -133,9 +120,6 @@ def is_follow_up(question: str, previous: list[str] | tuple[str, ...] = ()) -> b
     bare = _PUNCTUATION.sub("", text)
     if _ANAPHORA.search(text) or len(bare) <= 6:
         return True
-    from bot.abstain import content_words  # abstain's guard is imported above; these are only needed here
-    from bot.lifecycle import without_version_words
-
     if len(bare) > 12 or _ENGLISH.search(text):
         return False
     rest = _ASKING.sub(" ", without_version_words(_without_kind_words(bare)))
@@ -237,9 +221,6 @@ def analyse(question: str, history: list[Turn], plan: PlanIndex) -> Analysis:
 
 def _names_subject(question: str) -> bool:
     """Whether the question has a word of its own that says what it is about (not a kind, place or version word)."""
-    from bot.abstain import content_words
-    from bot.lifecycle import without_version_words
-
     rest = _ASKING.sub(" ", without_version_words(_without_kind_words(_PUNCTUATION.sub("", question))))
     return bool(content_words(rest))
 

@@ -15,6 +15,7 @@ from bot.models import Answer, Citation
 from bot.organisations import find_organisations
 from bot.outline import heading, section_asked
 from bot.planindex import PlanIndex, split_sentences
+from bot.words import content_words
 from ingest.models import Clause, Document
 
 # A role the question asks to be named (a party noun: …人, …方, …机构, …主体): a party noun by its suffix.
@@ -378,6 +379,4 @@ def item_period(analysis: Analysis, evidence: list[Evidence]) -> tuple[list[str]
 
 
 def _content_terms(text: str) -> list[str]:
-    from bot.abstain import content_words  # the same notion of a content word abstention uses
-
     return [w for w in content_words(text) if len(w) >= 2]

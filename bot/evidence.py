@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.analysis import Analysis, asked_kind, question_kinds
+from bot.analysis import Analysis, asked_kind
 from bot.gazetteer import stem
 from bot.planindex import PlanIndex, split_sentences
+from bot.words import question_kinds
 from ingest.models import Clause, Document
 from vectorstore.retriever import ScoredChunk, matched_only_by_hint
 from vectorstore.text import GENERIC_TERMS, expand_query, tokenize
