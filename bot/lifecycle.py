@@ -25,15 +25,13 @@ import jieba
 from bot.compare import ClauseChange, ClauseSide, compare_documents, pair_clauses
 from bot.models import Answer, Citation
 from bot.planindex import split_sentences
-from bot.references import title_kind
+from bot.references import longest_shared_phrase, title_kind
 from core.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import HybridRetriever, IndexSnapshot
 from vectorstore.text import GENERIC_TERMS, general_frequency, general_total, tokenize
 
 LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "lifecycle.toml"
-# A title phrase shorter than this is a topic word, not a reference to one title.
-MIN_TITLE_PHRASE = 5
 # Characters of title words ("嘉兴" + "具身智能") a question must share with a title to name it without a phrase.
 MIN_TITLE_WORDS = 4
 # Changes listed in one answer; the rest are counted (policybot diff shows them all).
@@ -93,17 +91,6 @@ def _bare(text: str) -> str:
     return _PUNCTUATION_RE.sub("", _PARENTHESES_RE.sub("", text))
 
 
-def _title_phrase(question: str, title: str) -> str:
-    """The longest stretch of the question (MIN_TITLE_PHRASE characters or more) that the title contains."""
-    best = ""
-    for start in range(len(question)):
-        length = max(MIN_TITLE_PHRASE, len(best) + 1)
-        while start + length <= len(question) and question[start : start + length] in title:
-            best = question[start : start + length]
-            length += 1
-    return best
-
-
 def named_documents(question: str, snapshot: IndexSnapshot) -> frozenset[str]:
     """Ids of the documents no longer in use that the question names.
 
@@ -130,7 +117,7 @@ def named_documents(question: str, snapshot: IndexSnapshot) -> frozenset[str]:
         said_state = any(w in text for w in words.states.get(state, ()))
         # Its call for comments ("征求意见截止到哪天") is only the draft's: asking about it names the draft.
         said_state = said_state or (document.notice is not None and bool(_CONSULTS_RE.search(text)))
-        phrase = _title_phrase(text, _bare(document.title))
+        phrase = longest_shared_phrase(text, _bare(document.title))
         kind = title_kind(document.title)
         by_title = bool(phrase) and bool(kind) and kind in phrase and not any(phrase in title for title in in_use)
         titled = bool(phrase) or document.doc_id in by_words
@@ -269,7 +256,7 @@ def comparison_pair(question: str, snapshot: IndexSnapshot) -> tuple[Document, D
     ]
     if not pairs:
         return None
-    titled = [(old, new) for old, new in pairs if _title_phrase(text, _bare(new.title) + _bare(old.title))]
+    titled = [(old, new) for old, new in pairs if longest_shared_phrase(text, _bare(new.title) + _bare(old.title))]
     if titled:
         pairs = titled
     elif not any(w in text for w in words.versions):

@@ -73,7 +73,7 @@ def referenced_documents(question: str, documents: list[Document]) -> tuple[set[
             referred |= of_kind
             words += [rf"在?(这个|这份|这项|本|该|此)?{kind}{_IN}" for kind in asked_kinds]
     titles = {d.doc_id: _bare_title(d.title) for d in documents}
-    best = _longest_shared_phrase(text, titles)
+    best = longest_shared_phrase(text, "\n".join(titles.values()))
     if len(best.strip(_JOINING_CHARS)) < MIN_PHRASE_CHARS:
         best = ""  # "2027年人工智能…" shares "年人工智能" with a "2025年人工智能…" title: a topic word and a joint
     if best:
@@ -92,13 +92,13 @@ def referenced_documents(question: str, documents: list[Document]) -> tuple[set[
     return referred, rest if rest != said and _CJK_RE.search(rest) else question
 
 
-def _longest_shared_phrase(text: str, titles: dict[str, str]) -> str:
-    """The longest substring of ``text`` (at least MIN_PHRASE_CHARS) that some title contains."""
-    joined = "\n".join(titles.values())
+def longest_shared_phrase(text: str, titles: str) -> str:
+    """The longest substring of ``text`` (at least MIN_PHRASE_CHARS) that ``titles`` (one title, or several
+    joined by newlines) contains; "" when none is that long."""
     best = ""
     for start in range(len(text)):
         length = max(MIN_PHRASE_CHARS, len(best) + 1)
-        while start + length <= len(text) and text[start : start + length] in joined:
+        while start + length <= len(text) and text[start : start + length] in titles:
             best = text[start : start + length]
             length += 1
     return best
