@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import jieba
-
 from bot.compare import ClauseChange, ClauseSide, compare_documents, pair_clauses
 from bot.models import Answer, Citation
 from bot.planindex import split_sentences
@@ -29,7 +27,7 @@ from bot.references import longest_shared_phrase, title_kind
 from core.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import HybridRetriever, IndexSnapshot
-from vectorstore.text import GENERIC_TERMS, general_frequency, general_total, tokenize
+from vectorstore.text import GENERIC_TERMS, general_frequency, general_total, precise_cut, tokenize
 
 LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "lifecycle.toml"
 # Characters of title words ("嘉兴" + "具身智能") a question must share with a title to name it without a phrase.
@@ -347,7 +345,7 @@ def _topic_terms(question: str, old: Document, new: Document) -> dict[str, float
     titles = _bare(old.title) + _bare(new.title)
     clauses = [c for c in new.clauses if c.kind != "notice"] or new.clauses
     weights = {}
-    words = [w for w in jieba.lcut(rest) if w.strip()]
+    words = [w for w in precise_cut(rest) if w.strip()]  # the index's dictionary: the snapshot's terms are loaded
     # Two words in a row ("产业规模") pick out the clause that says them together, not each apart.
     pairs = {a + b for a, b in zip(words, words[1:]) if len(a) >= 2 and len(b) >= 2}
     pair_parts = {a + b: (a, b) for a, b in zip(words, words[1:])}
