@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 from bot.analysis import Analysis
-from bot.evidence import Evidence, contact_lines, contiguous, states
+from bot.evidence import Evidence
 from bot.models import Answer, Citation
 from bot.organisations import find_organisations
 from bot.outline import heading, section_asked
 from bot.planindex import PlanIndex, split_sentences
+from bot.quotes import contact_lines, contiguous, states
 from bot.words import content_words
 from ingest.models import Clause, Document
 

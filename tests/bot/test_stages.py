@@ -4,11 +4,11 @@ import pytest
 
 from bot.abstain import guard
 from bot.analysis import analyse, asked_kind
-from bot.evidence import states
 from bot.gazetteer import gazetteer
 from bot.models import Turn
 from bot.organisations import find_organisations
 from bot.planindex import PlanIndex
+from bot.quotes import states
 from ingest.models import Document
 from ingest.parser import extract_agencies
 
