@@ -14,7 +14,7 @@ from bot.gazetteer import stem
 from bot.planindex import PlanIndex, split_sentences
 from bot.quotes import (
     ASKED_RE, FRAGMENT_RE, YEAR_TARGET_RE, contact_lines, contiguous, fragment_score, full_sentence, names_clause,
-    narrowed, overlap, quote_around, sentence_terms,
+    narrowed, quote_around, sentence_terms, subject_overlap,
 )
 from bot.words import question_kinds
 from ingest.models import Clause, Document
@@ -91,7 +91,7 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
         if matched_only_by_hint(hit):
             # A notice found by its hint words (截止, 联系人) states its own deadline, not the one asked.
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
-        clause_overlap = overlap(f"{clause.clause_path} {hit.chunk.text}", subject)
+        clause_overlap = subject_overlap(f"{clause.clause_path} {hit.chunk.text}", subject)
         if not drafts:
             top_clause_overlap = clause_overlap
         # A lower clause states the fact only when it is at least half as much about the subject as the best one.
@@ -102,7 +102,7 @@ def select(analysis: Analysis, hits: list[ScoredChunk], plan: PlanIndex, *, limi
         if evidence.fact and not (relevance >= MIN_STATING_RELEVANCE and about_subject and carries):
             # A figure in a clause about something else is not the answer ("not stated" beats a near miss).
             evidence = Evidence(hit, clause, document, evidence.quote, None, evidence.score)
-        drafts.append((rank, evidence, overlap(evidence.quote, subject)))
+        drafts.append((rank, evidence, subject_overlap(evidence.quote, subject)))
     best_overlap = max((o for _, e, o in drafts if e.fact), default=0)
     found: list[Evidence] = []
     for rank, evidence, overlap in drafts:
@@ -161,7 +161,7 @@ def primary_first(found: list[Evidence], plan: PlanIndex, facts: bool, subject: 
                 answers = bool(later.fact) and set(_NUMBERS_RE.findall(evidence.fact)) <= set(_NUMBERS_RE.findall(later.hit.chunk.text))
             else:
                 # Anything else: the policy's sentence holds as many of the question's words.
-                answers = later.score >= 0.8 * evidence.score and overlap(later.quote, subject) >= overlap(evidence.quote, subject)
+                answers = later.score >= 0.8 * evidence.score and subject_overlap(later.quote, subject) >= subject_overlap(evidence.quote, subject)
             if answers:
                 ordered.remove(later)
                 ordered.insert(ordered.index(evidence), later)
@@ -205,7 +205,7 @@ def best_sentence(analysis: Analysis, hit: ScoredChunk, clause: Clause, document
         # (a cap over a bare figure).
         # (A stating sentence none of whose words the question uses is not preferred: a follow-up naming only a later year
         # asks for the 2030 sentence, not for another year's figure.)
-        states_here = best_fact[0] > 0 and (overlap(sentence, subject) > 0 or not any(len(t) > 1 for t in subject))
+        states_here = best_fact[0] > 0 and (subject_overlap(sentence, subject) > 0 or not any(len(t) > 1 for t in subject))
         value = topic(sentence) + (STATES_WEIGHT + best_fact[0] if states_here else 0.0) - 0.01 * index
         if states_here:
             stating.add(index)

@@ -125,7 +125,7 @@ def sentence_terms(sentence: str) -> frozenset[str]:
     return frozenset(tokenize(sentence))
 
 
-def overlap(text: str, subject: set[str]) -> int:
+def subject_overlap(text: str, subject: set[str]) -> int:
     return sum(len(t) for t in subject & sentence_terms(text) if len(t) > 1)
 
 
@@ -139,7 +139,7 @@ def contact_lines(text: str, subject: set[str]) -> str:
     lines = [line for line in lines if states("contact", line)]
     if not lines:
         return ""
-    overlaps = [overlap(line, subject) for line in lines]
+    overlaps = [subject_overlap(line, subject) for line in lines]
     best = max(overlaps)
     # Words every line shares (电话) do not pick one; words only some lines carry do.
     if best > 0 and best > min(overlaps):
@@ -172,9 +172,9 @@ def narrowed(quote: str, fact: str, kind: str, question: str, subject: set[str],
 
     def other(f: str) -> bool:
         # A figure of the kind asked about something the question names less than the fact's phrase does.
-        return total(f) or (states(kind, f, question) and overlap(f, subject) < own)
+        return total(f) or (states(kind, f, question) and subject_overlap(f, subject) < own)
 
-    own = max(overlap(p, subject) for p in pieces)
+    own = max(subject_overlap(p, subject) for p in pieces)
 
     stop = re.search(r"[，,；;。：:！？\n]", quote[end:])
     end = end + stop.end() if stop else len(quote)  # the fact's phrase runs to its punctuation
