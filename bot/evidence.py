@@ -16,7 +16,7 @@ from bot.gazetteer import stem
 from bot.planindex import PlanIndex, split_sentences
 from ingest.models import Clause, Document
 from vectorstore.retriever import ScoredChunk, matched_only_by_hint
-from vectorstore.text import GENERIC_TERMS, expand_query, tokenize
+from vectorstore.text import GENERIC_TERMS, dictionary_terms, expand_query, tokenize
 
 _MONEY = r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元"
 _CAP_RE = re.compile(r"不超过|不高于|最高|上限|封顶|以内|最多|至多|为限")
@@ -140,9 +140,14 @@ def counted_thing(question: str) -> str:
     return words[0] if words else ""
 
 
-@lru_cache(maxsize=32768)
 def sentence_terms(sentence: str) -> frozenset[str]:
-    """A clause sentence's search tokens; sentences repeat across questions, so each is cut once."""
+    """A clause sentence's search tokens; sentences repeat across questions, so each is cut once per dictionary
+    (how a sentence is cut depends on the index searched: its terms are in jieba's dictionary)."""
+    return _cut_once(sentence, dictionary_terms())
+
+
+@lru_cache(maxsize=32768)
+def _cut_once(sentence: str, terms: frozenset[str]) -> frozenset[str]:
     return frozenset(tokenize(sentence))
 
 
