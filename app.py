@@ -83,6 +83,7 @@ HEADER = (
     "长辈模式</button></header>"
 )
 MAX_HISTORY_TURNS = 10  # user+assistant pairs passed back to the bot as context
+POPULAR_SAVE_SECONDS = 300  # how often the server writes its most asked questions (and when it stops)
 ROLE_LABELS = {"牵头": "牵头", "参与": "参与", "提及": "文中提及"}
 
 # System fonts only: nothing is fetched from fonts.googleapis.com or any other CDN.
@@ -830,11 +831,11 @@ def _serve(settings: Settings) -> int:
     except OSError as exc:
         return _fail(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc} (set POLICYBOT_PORT to a free port)")
     server = build_server(bot, settings, feedback)
-    if settings.cache_warm_file is not None:  # in the background: visitors are served meanwhile
-        threading.Thread(
-            target=bot.warm_cache, args=(lambda line: print(f"policybot: {line}", file=sys.stderr, flush=True),),
-            name="cache-warm-up", daemon=True,
-        ).start()
+    if bot.warm_source() is not None:  # in the background: visitors are served meanwhile
+        threading.Thread(target=bot.warm_cache, args=(_say,), name="cache-warm-up", daemon=True).start()
+    stopping = threading.Event()
+    if bot.popular_path is not None:
+        threading.Thread(target=_remember_popular, args=(bot, stopping), name="popular-questions", daemon=True).start()
     base = f"http://{settings.host}:{settings.port}"
     print(
         f"policybot: serving on {base} — chat {base}/, API {base}/api (spec {base}/openapi.json), "
@@ -843,13 +844,34 @@ def _serve(settings: Settings) -> int:
     )
     if settings.admin_token is None:
         print("policybot: admin upload is off (set POLICYBOT_ADMIN_TOKEN to enable POST /api/admin/ingest)", file=sys.stderr)
+    def on_stop() -> None:
+        stopping.set()
+        _save_popular(bot)
+
     try:
-        serve(server, sock)
+        serve(server, sock, on_stop=on_stop if bot.popular_path is not None else None)
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
     return 0
+
+
+def _say(line: str) -> None:
+    print(f"policybot: {line}", file=sys.stderr, flush=True)
+
+
+def _save_popular(bot: PolicyBot) -> None:
+    """Write the most asked questions for the next start; a home that cannot be written costs one line."""
+    try:
+        bot.remember_popular()
+    except OSError as exc:
+        _say(f"could not remember the popular questions in {bot.popular_path}: {exc.strerror or exc}")
+
+
+def _remember_popular(bot: PolicyBot, stopping: threading.Event) -> None:
+    while not stopping.wait(POPULAR_SAVE_SECONDS):
+        _save_popular(bot)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,22 @@
     .venv/bin/python benchmarks/workload.py --requests 500 --clients 20 --out /tmp/w.md
 
 Questions are drawn Zipf-like (P(rank k) ∝ 1/k^s, s = 1.1) from the pool of
-``benchmarks/question_pool.py`` (the evaluation sets plus mechanical paraphrases, 500+ distinct), the
-same sequence for every case. Each case is a fresh ``policybot serve`` on a loopback port over a copy
-of one freshly ingested index (the bundled corpus and the documents the evaluation sets ask about) (rate limit off: every simulated client is 127.0.0.1), started cold:
-one question outside the pool, then the requests through ``/api/ask``, each client on its own
-connection (separate users do not share one). For each number of clients
-the uncached server runs first, then the cached one, so both see the same machine. The cached server
-is measured twice: cold (the same requests as the uncached one) and after ``--warm-up`` more requests
-(the cache of a portal that has been up a while: with a finite pool, first askings are then rare). A third
-server per number of clients starts with POLICYBOT_CACHE_WARM_FILE listing the ``--warm-file`` most popular
-questions (what a portal would take from yesterday's logs); it is measured once its warm-up has finished, on
-the same requests as the uncached one — warmed, not cold. Reports
-p50/p95/p99, answers/s, errors, the server's RSS after the run, the cache's hit rate, and the CPU
-other processes took meanwhile (psutil), as a markdown table in benchmarks/results/workload.md.
+``benchmarks/question_pool.py`` (the evaluation sets plus the ways people wrap them, 500+ distinct).
+Which question is popular is fixed by ``--seed``; each pass is its own draw (another day, the same
+favourites). Every server runs ``policybot serve`` on a loopback port over a copy of one freshly ingested
+index (the bundled corpus and the documents the evaluation sets ask about), rate limit off (every
+simulated client is 127.0.0.1), each client on its own connection. For each number of clients:
+
+- *off*: no answer or query-embedding cache, one draw of ``--requests``;
+- *on, cold*: a fresh cached server, the same draw, its first requests after start;
+- *on, after N*: the same server after ``--warm-up`` unmeasured requests (another draw): a portal that
+  has been up a while;
+- *on, restarted*: that server stopped (it writes the questions asked at least twice to
+  ``popular-questions.txt`` in its home, as every cached server does) and started again on its home,
+  measured on a new draw once its warm-up from that file has finished: the next day's portal.
+
+Reports p50/p95/p99, answers/s, errors, the server's RSS after the run, the cache's hit rate, and the
+CPU other processes took meanwhile (psutil), as a markdown table in benchmarks/results/workload.md.
 """
 
 from __future__ import annotations
@@ -52,25 +55,20 @@ from load import (  # noqa: E402
 )
 from question_pool import EVAL_DIR, question_pool  # noqa: E402
 
+from bot.popular import FILE_NAME as POPULAR_FILE  # noqa: E402
+
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "workload.md"
 CASES = {"off": NO_CACHE, "on": {}}  # "on": the default settings
 WARM_UP = "预热：系统是否可用"  # outside the pool, so the cached case starts with an empty answer cache
 
 
-def ranking(pool: list[str], seed: int) -> list[str]:
-    """The pool, most popular first, as ``zipf_sequence`` with this seed ranks it."""
+def zipf_sequence(pool: list[str], count: int, exponent: float, seed: int, draw: int = 0) -> list[str]:
+    """``count`` questions, the k-th most popular drawn with weight 1/k^exponent. ``seed`` shuffles which question
+    is popular, the same for every draw; ``draw`` numbers independent draws (another day, the same favourites)."""
     ranked = list(pool)
     random.Random(seed).shuffle(ranked)
-    return ranked
-
-
-def zipf_sequence(pool: list[str], count: int, exponent: float, seed: int) -> list[str]:
-    """``count`` questions, the k-th most popular drawn with weight 1/k^exponent; which is popular is shuffled."""
-    rng = random.Random(seed)
-    ranked = list(pool)
-    rng.shuffle(ranked)
     weights = [1.0 / rank**exponent for rank in range(1, len(ranked) + 1)]
-    return rng.choices(ranked, weights=weights, k=count)
+    return random.Random(f"{seed}/{draw}").choices(ranked, weights=weights, k=count)
 
 
 def documents_asked_about() -> list[Path]:
@@ -129,26 +127,19 @@ def wait_for_warm_up(url: str, questions: int, deadline: float) -> float:
     return time.monotonic() - started
 
 
-def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes: list[tuple[str, list[str], bool]],
-               deadline: float, warm_file: list[str] | None = None) -> list[dict]:
-    """A fresh server over a copy of the seed index; ``passes`` are (label, questions, measured) in order.
-    With ``warm_file`` it starts with those questions in POLICYBOT_CACHE_WARM_FILE and is measured once they are cached."""
-    home = workdir / f"cache-{cache}{'-warm-file' if warm_file else ''}-{clients}"
-    shutil.copytree(seed_home, home)
+def serve_passes(home: Path, workdir: Path, name: str, clients: int, passes: list[tuple[str, list[str], bool]],
+                 deadline: float, settings: dict[str, str], warm_questions: int = 0) -> list[dict]:
+    """A server on ``home``; ``passes`` are (label, questions, measured) in order. With ``warm_questions`` it is
+    measured once its warm-up (from the questions it remembered last time) has answered that many."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = workdir / f"{home.name}.log"
-    settings = dict(CASES[cache])
-    if warm_file:
-        popular = workdir / f"popular-{clients}.txt"
-        popular.write_text("".join(f"{q}\n" for q in warm_file), encoding="utf-8")
-        settings["POLICYBOT_CACHE_WARM_FILE"] = str(popular)
+    log_path = workdir / f"{name}.log"
     process = start_server(home, port, log_path, settings)
     rows = []
     try:
         wait_until_healthy(url, process, log_path)
-        if warm_file:
-            seconds = wait_for_warm_up(url, len(warm_file), deadline)
+        if warm_questions:
+            seconds = wait_for_warm_up(url, warm_questions, deadline)
             passes = [(f"{label}, {seconds:.0f} s warm-up" if measured else label, seq, measured)
                       for label, seq, measured in passes]
         with httpx.Client(base_url=url, trust_env=False, timeout=60.0) as client:
@@ -164,10 +155,33 @@ def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes:
                 asyncio.run(run_phase(url, "/api/ask", sequence, clients, deadline, own_connections=True))
     finally:
         stop_server(process)
-        shutil.rmtree(home, ignore_errors=True)
     if any(row["errors"] for row in rows):
         tail = log_path.read_text(errors="replace").splitlines()[-30:]
         print(f"workload: server log of the case with errors ({log_path.name}):", *tail, sep="\n  ", file=sys.stderr)
+    return rows
+
+
+def remembered(home: Path) -> int:
+    """How many questions the stopped server wrote to popular-questions.txt in its home."""
+    path = home / POPULAR_FILE
+    if not path.is_file():
+        raise SystemExit(f"workload: the server did not write {path} when it stopped")
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#"))
+
+
+def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes: list[tuple[str, list[str], bool]],
+               deadline: float, restarted: list[tuple[str, list[str], bool]] | None = None) -> list[dict]:
+    """A fresh server over a copy of the seed index through ``passes``; then, with ``restarted``, the same server
+    stopped (it writes the questions asked most) and started again on its home: warmed from what it remembered."""
+    home = workdir / f"cache-{cache}-{clients}"
+    shutil.copytree(seed_home, home)
+    try:
+        rows = serve_passes(home, workdir, home.name, clients, passes, deadline, CASES[cache])
+        if restarted:
+            rows += serve_passes(home, workdir, f"{home.name}-restarted", clients, restarted, deadline, CASES[cache],
+                                 warm_questions=remembered(home))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     return rows
 
 
@@ -178,13 +192,12 @@ def markdown(rows: list[dict], command: str, pool: int, distinct: int, exponent:
         "",
         f"`{command}` — {os.cpu_count()} CPUs ({platform.machine()}), {seconds:.0f} s in all. "
         f"{requests:,} requests per pass to `/api/ask`, drawn Zipf-like (s = {exponent}) from a pool of "
-        f"{pool} distinct questions ({distinct} of them in the first pass); every server started cold. "
-        f"*off*: no answer or query-embedding cache. *on, cold*: the same {requests:,} questions as *off*, "
-        f"the first after start. *on, after …*: the same server, {requests:,} more requests (another draw) "
-        f"after {warm_up:,} unmeasured ones: the state of a portal that has been up for a while. *on, warmed from a "
-        "file of N*: another fresh server started with POLICYBOT_CACHE_WARM_FILE listing the N most popular "
-        "questions, measured on the same requests as *off* once its warm-up (the seconds shown) had finished: "
-        "warmed, not cold. All cases of one number of clients ran one after the other in this one run.",
+        f"{pool} distinct questions ({distinct} of them in the first draw); which is popular is the same in every "
+        f"draw. *off*: no answer or query-embedding cache. *on, cold*: a fresh cached server, the same draw as *off*. "
+        f"*on, after …*: the same server, a new draw after {warm_up:,} unmeasured requests: a portal up for a while. "
+        "*on, restarted*: that server stopped and started again on its home, warmed from the questions it "
+        "remembered (asked twice or more), measured on a new draw once the warm-up (seconds shown) had finished. "
+        "All cases of one number of clients ran one after the other in this one run.",
         "",
         "| clients | cache | errors | p50 ms | p95 ms | p99 ms | answers/s | answer-cache hits | server CPU ms/answer "
         "| server RSS MB | other processes' CPU |",
@@ -227,22 +240,18 @@ def main(argv: list[str] | None = None) -> int:
         help="unmeasured requests (same law, another seed) between the cached server's cold pass and its second "
         "measured pass; 0 measures the cold pass only",
     )
-    parser.add_argument(
-        "--warm-file", type=int, default=1500,
-        help="the most popular questions the warmed server's POLICYBOT_CACHE_WARM_FILE lists; 0 leaves that server out",
-    )
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds allowed per pass")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
-    if (not 1 <= args.requests <= 20_000 or not 0 <= args.warm_up <= 50_000 or not 0 <= args.warm_file <= 2048
-            or not all(1 <= c <= 200 for c in clients)):
-        parser.error("--requests must be 1..20000, --warm-up 0..50000, --warm-file 0..2048 and each of --clients 1..200")
+    if not 1 <= args.requests <= 20_000 or not 0 <= args.warm_up <= 50_000 or not all(1 <= c <= 200 for c in clients):
+        parser.error("--requests must be 1..20000, --warm-up 0..50000 and each of --clients 1..200")
 
     pool = question_pool()
     sequence = zipf_sequence(pool, args.requests, args.zipf, args.seed)
-    earlier = zipf_sequence(pool, args.warm_up, args.zipf, args.seed + 1)
-    later = zipf_sequence(pool, args.requests, args.zipf, args.seed + 2)
+    earlier = zipf_sequence(pool, args.warm_up, args.zipf, args.seed, draw=1)
+    later = zipf_sequence(pool, args.requests, args.zipf, args.seed, draw=2)
+    next_day = zipf_sequence(pool, args.requests, args.zipf, args.seed, draw=3)
     started = time.monotonic()
     rows = []
     with tempfile.TemporaryDirectory(prefix="policybot-workload-") as folder:
@@ -257,13 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             cached_passes = [("on, cold", sequence, True)]
             if args.warm_up:
                 cached_passes += [("warm-up", earlier, False), (f"on, after {args.warm_up + len(sequence):,}", later, True)]
-            rows += run_server(seed, workdir, "on", count, cached_passes, args.deadline)
-            if args.warm_file:
-                popular = ranking(pool, args.seed)[: args.warm_file]
-                wanted = set(popular)
-                covered = sum(q in wanted for q in sequence) / len(sequence)
-                label = f"on, warmed from a file of {args.warm_file} ({100 * covered:.0f}% of the requests)"
-                rows += run_server(seed, workdir, "on", count, [(label, sequence, True)], args.deadline, warm_file=popular)
+                restarted = [(f"on, restarted after those {args.warm_up + 2 * len(sequence):,}", next_day, True)]
+            rows += run_server(seed, workdir, "on", count, cached_passes, args.deadline,
+                               restarted=restarted if args.warm_up else None)
     command = "python benchmarks/workload.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     report = markdown(rows, command, len(pool), len(set(sequence)), args.zipf, args.warm_up, time.monotonic() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)

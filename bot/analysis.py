@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.abstain import guard
 from bot.agencies import find_agencies
+from bot.courtesy import without_courtesy, without_invisible
 from core.errors import InvalidQuestion
 from bot.gazetteer import Division, gazetteer, stem
 from bot.lifecycle import without_version_words
@@ -26,7 +27,6 @@ DOCUMENT_FACTS = frozenset({"issued", "issuer", "doc_number", "status", "period"
 # Kinds whose answer is one stated figure, date or list: when no clause states it, the answer says so.
 STATED_FACTS = frozenset({"amount", "ratio", "count", "target", "date", "deadline", "materials", "contact", "procedure", "conditions"})
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _ANAPHORA = re.compile(
     r"^(那|那么|这个|这|它|其|该|上述|还有|另外|以及|里面|里头|其中|文中|上文|and |what about|how about)|它|其|该领域|这个领域|这项|这些|上面|刚才|\bit\b|\bthat\b|\bthose\b",
     re.I,
@@ -90,10 +90,10 @@ class Analysis:
 
 
 def clean_question(question: str, max_chars: int) -> str:
-    """Strip invisible and control characters; refuse empty or over-long questions with a clear message."""
+    """Strip invisible and control characters and courtesy; refuse empty or over-long questions with a clear message."""
     if not isinstance(question, str):
         raise InvalidQuestion("the question must be text", zh="问题必须是文字。", code="question_not_text")
-    question = _CONTROL.sub("", question).strip()
+    question = without_invisible(question)
     if not question:
         raise InvalidQuestion(
             "the question is empty; ask about a policy, e.g. “人工智能+医疗由哪些部门负责？”",
@@ -106,7 +106,7 @@ def clean_question(question: str, max_chars: int) -> str:
             zh=f"问题太长了（{len(question)} 字），请精简到 {max_chars} 字以内。",
             code="question_too_long",
         )
-    return question
+    return without_courtesy(question)  # "您好，请问X？谢谢" is X: one question, one answer
 
 
 def is_english(question: str) -> bool:

@@ -17,19 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.courtesy import without_courtesy, without_invisible
 from bot.models import Answer, Turn
 
-# What the answerer itself strips before reading a question (control, zero-width and bidi marks),
-# so two questions with one key are the same question to it and get the same answer.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 # How long a request waits for another thread already computing the same answer before
 # computing it itself (the other one may be stuck on a slow model).
 _WAIT_FOR_LEADER_SECONDS = 30.0
 
 
 def normalise_question(question: str) -> str:
-    """The question without invisible characters and surrounding whitespace."""
-    return _INVISIBLE.sub("", question).strip()
+    """The question as the answerer reads it: without invisible characters, surrounding whitespace and courtesy."""
+    return without_courtesy(without_invisible(question))
 
 
 def answer_key(question: str, history: list[Turn], index_version: str) -> str:

@@ -24,7 +24,7 @@ class Turn(BaseModel):
 
 
 class Answer(BaseModel):
-    question: str
+    question: str = Field(description="The question as the bot read it: without invisible characters and courtesy.")
     answer: str = Field(description="Markdown.")
     refused: bool = False
     mode: Literal["extractive", "llm"] = "extractive"

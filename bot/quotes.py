@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from ingest.models import Clause
-from vectorstore.text import GENERIC_TERMS, tokenize
+from vectorstore.text import GENERIC_TERMS, dictionary_terms, tokenize
 
 _MONEY = r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元"
 _CAP_RE = re.compile(r"不超过|不高于|最高|上限|封顶|以内|最多|至多|为限")
@@ -119,9 +119,14 @@ def counted_thing(question: str) -> str:
     return words[0] if words else ""
 
 
-@lru_cache(maxsize=32768)
 def sentence_terms(sentence: str) -> frozenset[str]:
-    """A clause sentence's search tokens; sentences repeat across questions, so each is cut once."""
+    """A clause sentence's search tokens; sentences repeat across questions, so each is cut once per dictionary
+    (how a sentence is cut depends on the index searched: its terms are in jieba's dictionary)."""
+    return _cut_once(sentence, dictionary_terms())
+
+
+@lru_cache(maxsize=32768)
+def _cut_once(sentence: str, terms: frozenset[str]) -> frozenset[str]:
     return frozenset(tokenize(sentence))
 
 

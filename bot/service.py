@@ -13,9 +13,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.answerer import ExtractiveAnswerer
-from bot.cache import AnswerCache, answer_key
+from bot.cache import AnswerCache, answer_key, normalise_question
 from bot.eligibility import EligibilityResult, Profile, check_profile
 from bot.library import DocumentLibrary
+from bot.popular import FILE_NAME as POPULAR_FILE, PopularQuestions
 from bot.slots import ComputeSlots
 from bot.warm import read_popular_questions, warm_answers
 from core.errors import PolicyBotError, UnsupportedDocument
@@ -81,6 +82,7 @@ class PolicyBot:
         if chat_model is not None or llm_configured(settings):
             self.llm = LLMAnswerer(self.answerer, settings, chat_model)
         self.answers = AnswerCache(settings.cache_entries, max(1, int(settings.cache_mb * 1_000_000)))
+        self.popular = PopularQuestions(max(1, settings.cache_entries))  # what a restart warms (bot/popular.py)
         # NOTE: answering is mostly Python holding the GIL. The server's 40 threads computing at once
         # starved its event loop (lags up to 0.9 s on 2 busy cores), which then closed kept-alive
         # connections whose next request was already waiting: clients saw ReadErrors. So only a few
@@ -160,6 +162,8 @@ class PolicyBot:
             return self._answer(question, turns)
         started = time.perf_counter()
         version = self.retriever.snapshot().version
+        if not turns:
+            self.popular.record(normalise_question(question))
         answer = self.answers.get_or_compute(
             answer_key(question, turns, version),
             lambda: self._answer(question, turns),
@@ -214,22 +218,51 @@ class PolicyBot:
             return False  # the index changed while answering: which version it rests on is unclear
         return self.llm is None or answer.mode == "llm" or answer.refused
 
+    @property
+    def popular_path(self) -> Path | None:
+        """Where this server remembers its most asked questions, or None when it does not."""
+        remembers = self.settings.cache_remember_popular and self.answers.enabled and self.llm is None
+        return self.settings.home / POPULAR_FILE if remembers else None
+
+    def warm_source(self) -> Path | None:
+        """What the start warms the cache from: POLICYBOT_CACHE_WARM_FILE, else the questions remembered last time."""
+        if self.settings.cache_warm_file is not None:
+            return self.settings.cache_warm_file
+        path = self.popular_path
+        return path if path is not None and path.is_file() else None
+
     def warm_cache(self, report: Callable[[str], None]) -> None:
-        """Answer the questions of POLICYBOT_CACHE_WARM_FILE once, so they are cached; runs on a thread of
-        the server's. Whatever goes wrong is reported in one line: the server serves on without it."""
-        path = self.settings.cache_warm_file
+        """Answer the questions of the warm source once, so they are cached; runs on a thread of the
+        server's. Whatever goes wrong is reported in one line: the server serves on without it."""
+        path = self.warm_source()
         if path is None:
             return
         if not self._caching():
             report(f"cache warm-up skipped: the answer cache is off here, so {path} would be answered for nothing")
             return
         try:
-            warm_answers(self.ask, read_popular_questions(path, self.answers.max_entries), report)
+            questions = read_popular_questions(path, self.answers.max_entries)
+            if path == self.popular_path:
+                self.popular.seed([normalise_question(q) for q in questions])  # still popular until shown otherwise
+            warm_answers(self._ask_unrecorded, questions, report)
         except PolicyBotError as exc:
             report(f"cache warm-up skipped: {' '.join(str(exc).split())}")
         except Exception as exc:  # noqa: BLE001 - a warm-up must never take the server down
             log.exception("cache warm-up failed")
             report(f"cache warm-up stopped: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+
+    def remember_popular(self) -> int | None:
+        """Write the most asked questions to ``popular_path``; how many, or None when this server does not remember.
+        Raises OSError when the home cannot be written."""
+        path = self.popular_path
+        return None if path is None else self.popular.save(path)
+
+    def _ask_unrecorded(self, question: str) -> Answer:
+        """``ask`` for the warm-up: a question answered to fill the cache is not a question a visitor asked."""
+        version = self.retriever.snapshot().version
+        return self.answers.get_or_compute(
+            answer_key(question, [], version), lambda: self._answer(question, []), keep=lambda a: self._cacheable(a, version)
+        )
 
     def cache_stats(self) -> dict:
         """Hits, misses and size of the answer cache and of the query-embedding cache."""

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         "the server starts, so they are cache hits from the first visitor on. A bad file is reported in one line "
         "and the server serves without it.",
     )
+    cache_remember_popular: bool = Field(
+        default=True,
+        description="Whether the server keeps the questions asked at least twice in popular-questions.txt in its home "
+        "(every 5 minutes and when it stops) and answers them in the background at its next start, as it would a "
+        "POLICYBOT_CACHE_WARM_FILE (which, when set, is used instead). Extractive answers only: with a model, "
+        "warming means a call per question, so only an explicit warm file does that.",
+    )
     cache_query_vectors: int = Field(
         default=4096, ge=0, description="Query embeddings kept in memory (LRU, 1.5 KB each); 0 turns this cache off."
     )

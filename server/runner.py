@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
@@ -40,9 +41,25 @@ def make_server(app: FastAPI, sock: socket.socket, *, log_level: str = "warning"
     return uvicorn.Server(config)
 
 
-def serve(app: FastAPI, sock: socket.socket) -> None:
-    """Serve until interrupted (Ctrl-C / SIGTERM)."""
-    make_server(app, sock).run(sockets=[sock])
+class _StoppingServer(uvicorn.Server):
+    """A uvicorn server that calls ``on_stop`` once it has shut down. uvicorn re-raises the SIGTERM it
+    caught when ``run`` ends, which kills the process before any code after ``run`` or a ``finally``."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        self.on_stop()
+
+
+def serve(app: FastAPI, sock: socket.socket, on_stop: Callable[[], None] | None = None) -> None:
+    """Serve until interrupted (Ctrl-C / SIGTERM); then ``on_stop()``, connections closed, before the process ends."""
+    server = make_server(app, sock)
+    if on_stop is not None:
+        server = _StoppingServer(server.config, on_stop)
+    server.run(sockets=[sock])
 
 
 class BackgroundServer:

@@ -118,6 +118,11 @@ def use_index_terms(terms: frozenset[str]) -> None:
         _loaded_terms = terms
 
 
+def dictionary_terms() -> frozenset[str]:
+    """The index terms jieba's dictionary holds now: with the text, what a cut depends on (a cache key)."""
+    return _loaded_terms
+
+
 def general_frequency(word: str) -> int:
     """How often jieba's own dictionary (general Chinese, before any index's terms) counts ``word``; 0 when absent.
 

@@ -92,12 +92,28 @@ def test_the_key_is_the_question_the_answerer_reads_and_the_conversation():
     assert normalise_question("\u200b AI+医疗谁管 \ufeff\n") == "AI+医疗谁管"
     key = answer_key("AI+医疗谁管", [], "v1")
     assert answer_key(" AI+医疗谁管\u200b", [], "v1") == key
-    assert answer_key("AI+医疗谁管？", [], "v1") != key  # a different question to the answerer
+    assert answer_key("您好，请问AI+医疗谁管，麻烦告知！", [], "v1") == key  # courtesy asks nothing
+    assert answer_key("AI+医疗谁管？", [], "v1") != key  # a different text to the answerer's search
+    assert answer_key("请问AI+医疗谁管?谢谢", [], "v1") == answer_key("AI+医疗谁管？", [], "v1")
     assert answer_key("AI+医疗谁管", [], "v2") != key
     assert answer_key("AI+医疗谁管", [Turn(role="user", content="算力券是什么？")], "v1") != key
     assert answer_key("AI+医疗谁管", [Turn(role="assistant", content="算力券是什么？")], "v1") != answer_key(
         "AI+医疗谁管", [Turn(role="user", content="算力券是什么？")], "v1"
     )
+
+
+def test_a_question_in_courtesy_is_the_same_question_and_one_entry(plan_home, embedder):
+    cached_bot = bot_for(Settings(home=plan_home, chroma_url=None), embedder)
+    fresh_bot = bot_for(Settings(home=plan_home, chroma_url=None, cache_entries=0), embedder)
+    plain = fresh_bot.ask("人工智能+医疗由哪些部门负责？")
+    wrappings = ["人工智能+医疗由哪些部门负责？", "您好，请问人工智能+医疗由哪些部门负责？谢谢！",
+                 "想了解一下：人工智能+医疗由哪些部门负责？", "打扰了，人工智能+医疗由哪些部门负责?多谢"]
+    answers = [cached_bot.ask(question) for question in wrappings]
+
+    assert plain.citations and plain.question == "人工智能+医疗由哪些部门负责？"
+    assert all(same_but_latency(answer, plain) for answer in answers)
+    stats = cached_bot.answers.stats()
+    assert (stats.entries, stats.misses, stats.hits) == (1, 1, len(wrappings) - 1)
 
 
 # --- invalidation --------------------------------------------------------------------

@@ -10,15 +10,7 @@ import pytest
 from bot.warm import read_popular_questions
 from core.errors import PolicyBotError
 from core.settings import Settings
-from tests.bot.test_cache import bot_for, same_but_latency
-
-
-@pytest.fixture(scope="module")
-def plan_home(tmp_path_factory, embedder):
-    home = tmp_path_factory.mktemp("warm-plan")
-    settings = Settings(home=home, chroma_url=None)
-    assert not bot_for(settings, embedder).ingest([settings.corpus_dir]).failures
-    return home
+from tests.bot.test_cache import bot_for, plan_home, same_but_latency  # noqa: F401 - plan_home is a fixture
 
 
 def test_warmed_questions_are_hits_with_the_fresh_answer(plan_home, embedder, tmp_path):

@@ -9,19 +9,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.chroma_support import free_port
+from tests.serve_support import serving
 
 REPO = Path(__file__).resolve().parents[2]
 LIFECYCLE = REPO / "tests" / "fixtures" / "lifecycle"
 WANGLIAN = LIFECYCLE / "qinghe-wanglian-rules-test-sample.txt"
 TOKEN = "one-writer-token-83af"
-START_TIMEOUT = 240.0
 
 
 def run_cli(env, *args):
@@ -31,40 +30,14 @@ def run_cli(env, *args):
 
 @pytest.fixture
 def running_server(tmp_path):
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")},
         "POLICYBOT_HOME": str(tmp_path / "home"),
         "POLICYBOT_ADMIN_TOKEN": TOKEN,
         "POLICYBOT_RATE_LIMIT_PER_MINUTE": "0",
     }
-    log = open(tmp_path / "serve.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"policybot serve exited with {process.returncode}: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2, trust_env=False).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"policybot serve did not answer within {START_TIMEOUT:.0f} s")
-            time.sleep(0.5)
+    with serving(env, tmp_path / "serve.log") as (url, process):
         yield url, env, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        log.close()
 
 
 def test_cli_writes_are_refused_while_serve_runs(running_server):
