@@ -239,13 +239,22 @@ def _asks(question: str, query: str, agencies: tuple[str, ...], plan: PlanIndex)
     return kind
 
 
+def _first_mention(jurisdiction: str, text: str) -> int | None:
+    """Where ``text`` first names the jurisdiction, by its full name or its stem of two characters or more."""
+    short = stem(jurisdiction)
+    found = [at for at in (text.find(jurisdiction), text.find(short) if len(short) >= 2 else -1) if at >= 0]
+    return min(found) if found else None
+
+
 def _places(query: str, plan: PlanIndex) -> tuple[list[Division], list[str], str | None]:
     """Places of the gazetteer the query names; the indexed jurisdictions it points at; a named place none covers."""
     lowered = query.lower()
     text = query + " " + " ".join(zh for en, zh in _PLACES_EN.items() if re.search(rf"\b{en}\b", lowered))
-    jurisdictions = plan.jurisdictions()
-    # An indexed jurisdiction named by its full name or its stem ("示例市", "示例").
-    places = [j for j in sorted(jurisdictions, key=len, reverse=True) if j in text or (len(stem(j)) >= 2 and stem(j) in text)]
+    # Sorted, never a set's order: which place comes first must not change from one process to the next.
+    jurisdictions = sorted(plan.jurisdictions())
+    # An indexed jurisdiction named by its full name or its stem ("示例市", "示例"), in the order the query names them.
+    mentioned = {j: _first_mention(j, text) for j in jurisdictions}
+    places = sorted((j for j, at in mentioned.items() if at is not None), key=lambda j: (mentioned[j], -len(j), j))
     named = [d for d in gazetteer().find(text) if not any(d.name in p or p in d.name for p in places)]
     outside = None
     for division in named:
