@@ -6,7 +6,9 @@
 Every question of ``tests/eval/**/*.jsonl`` (the plan set, the rules sample, and dev/ and test/ sets
 where present) is one entry; each also appears in the ways people open or close a question on a
 portal (a greeting, a polite request, a thanks), chosen by template so the pool is reproducible.
-Questions are read at run time: nothing here quotes them.
+Questions are read at run time: nothing here quotes them. The bot reads a wrapped question as the
+question itself (bot/courtesy.py), so to its cache the pool holds fewer distinct questions than lines;
+the workload reports both.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ from load import (  # noqa: E402
 )
 from question_pool import EVAL_DIR, question_pool  # noqa: E402
 
+from bot.cache import normalise_question  # noqa: E402
 from bot.popular import FILE_NAME as POPULAR_FILE  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "workload.md"
@@ -185,14 +186,19 @@ def run_server(seed_home: Path, workdir: Path, cache: str, clients: int, passes:
     return rows
 
 
-def markdown(rows: list[dict], command: str, pool: int, distinct: int, exponent: float, warm_up: int, seconds: float) -> str:
+def markdown(rows: list[dict], command: str, pool: list[str], sequence: list[str], exponent: float, warm_up: int,
+             seconds: float) -> str:
+    distinct, read_in_draw = len(set(sequence)), len({normalise_question(q) for q in sequence})
+    read_as = len({normalise_question(q) for q in pool})
+    pool = len(pool)
     requests = rows[0]["requests"]
     lines = [
         f"# Portal workload ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
         "",
         f"`{command}` — {os.cpu_count()} CPUs ({platform.machine()}), {seconds:.0f} s in all. "
         f"{requests:,} requests per pass to `/api/ask`, drawn Zipf-like (s = {exponent}) from a pool of "
-        f"{pool} distinct questions ({distinct} of them in the first draw); which is popular is the same in every "
+        f"{pool} distinct questions ({distinct} of them in the first draw; {read_as} and {read_in_draw} as the bot reads "
+        f"them, without courtesy); which is popular is the same in every "
         f"draw. *off*: no answer or query-embedding cache. *on, cold*: a fresh cached server, the same draw as *off*. "
         f"*on, after …*: the same server, a new draw after {warm_up:,} unmeasured requests: a portal up for a while. "
         "*on, restarted*: that server stopped and started again on its home, warmed from the questions it "
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += run_server(seed, workdir, "on", count, cached_passes, args.deadline,
                                restarted=restarted if args.warm_up else None)
     command = "python benchmarks/workload.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
-    report = markdown(rows, command, len(pool), len(set(sequence)), args.zipf, args.warm_up, time.monotonic() - started)
+    report = markdown(rows, command, pool, sequence, args.zipf, args.warm_up, time.monotonic() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
