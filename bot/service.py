@@ -161,16 +161,20 @@ class PolicyBot:
         if not self._caching():
             return self._answer(question, turns)
         started = time.perf_counter()
-        version = self.retriever.snapshot().version
         if not turns:
             self.popular.record(normalise_question(question))
-        answer = self.answers.get_or_compute(
+        answer = self._cached(question, turns)
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        return answer
+
+    def _cached(self, question: str, turns: list[Turn]) -> Answer:
+        """The cached answer, else a fresh one, kept when it may serve the next asker."""
+        version = self.retriever.snapshot().version
+        return self.answers.get_or_compute(
             answer_key(question, turns, version),
             lambda: self._answer(question, turns),
             keep=lambda fresh: self._cacheable(fresh, version),
         )
-        answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        return answer
 
     def stream(self, question: str, history: list[Turn] | list[dict] | None = None) -> Iterator[str | Answer]:
         """Pieces of the answer text as they are ready, then the whole ``Answer`` (with citations) last.
@@ -244,7 +248,8 @@ class PolicyBot:
             questions = read_popular_questions(path, self.answers.max_entries)
             if path == self.popular_path:
                 self.popular.seed([normalise_question(q) for q in questions])  # still popular until shown otherwise
-            warm_answers(self._ask_unrecorded, questions, report)
+            # Not ``ask``: a question answered to fill the cache is not one a visitor asked.
+            warm_answers(lambda question: self._cached(question, []), questions, report)
         except PolicyBotError as exc:
             report(f"cache warm-up skipped: {' '.join(str(exc).split())}")
         except Exception as exc:  # noqa: BLE001 - a warm-up must never take the server down
@@ -256,13 +261,6 @@ class PolicyBot:
         Raises OSError when the home cannot be written."""
         path = self.popular_path
         return None if path is None else self.popular.save(path)
-
-    def _ask_unrecorded(self, question: str) -> Answer:
-        """``ask`` for the warm-up: a question answered to fill the cache is not a question a visitor asked."""
-        version = self.retriever.snapshot().version
-        return self.answers.get_or_compute(
-            answer_key(question, [], version), lambda: self._answer(question, []), keep=lambda a: self._cacheable(a, version)
-        )
 
     def cache_stats(self) -> dict:
         """Hits, misses and size of the answer cache and of the query-embedding cache."""
