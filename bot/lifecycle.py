@@ -24,6 +24,7 @@ from bot.compare import ClauseChange, ClauseSide, compare_documents, pair_clause
 from bot.models import Answer, Citation
 from bot.planindex import split_sentences
 from bot.references import longest_shared_phrase, title_kind
+from core.errors import PolicyBotError
 from core.settings import REPO_ROOT
 from ingest.models import Document
 from vectorstore.retriever import HybridRetriever, IndexSnapshot
@@ -53,17 +54,17 @@ def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"cannot read the lifecycle words {path}: {exc}") from None
+        raise PolicyBotError(f"cannot read the lifecycle words {path}: {exc}") from None
 
     def words(value, name: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
-            raise ValueError(f"{path}: '{name}' must be a non-empty list of words")
+            raise PolicyBotError(f"{path}: '{name}' must be a non-empty list of words")
         return tuple(w.strip() for w in value)
 
     states = data.get("states") or {}
     missing = {"superseded", "withdrawn", "expired"} - set(states)
     if missing:
-        raise ValueError(f"{path}: [states] lacks {', '.join(sorted(missing))}")
+        raise PolicyBotError(f"{path}: [states] lacks {', '.join(sorted(missing))}")
     return Lexicon(
         states={state: words(states[state], f"states.{state}") for state in ("superseded", "withdrawn", "expired")},
         past=words(data.get("past"), "past"),
