@@ -449,8 +449,9 @@ def record_feedback(feedback: FeedbackStore, records: list, index: int | tuple |
     return True
 
 
-def clear() -> tuple[str, list, list, list[dict], list]:
-    return "", [], [], [], []
+def clear() -> tuple[str, list, list, list[dict], list, dict]:
+    """An empty question box, chat, history, turns and feedback records, and nothing saved in the browser."""
+    return "", [], [], [], [], saved_conversation([], [])
 
 
 # --- the conversation kept in the visitor's browser ---------------------------------------
@@ -551,8 +552,17 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
     """The chat UI. Theme and CSS are given when it is mounted (``build_server``)."""
 
     def on_submit(message: str, chat_history: list, turns: list[dict], records: list):
-        for textbox, shown, new_turns, new_records in chat_stream(bot, message, chat_history, turns, records):
-            yield textbox, shown, shown, new_turns, new_records
+        """The answer as it streams; the conversation is saved in the browser with its last piece, in this
+        same event: a save sent as a separate event after it could land after a 清空 and bring it back."""
+        pending = None  # each piece is shown when the next one is ready, the last one with the save
+        for piece in chat_stream(bot, message, chat_history, turns, records):
+            if pending is not None:
+                textbox, shown, new_turns, new_records = pending
+                yield textbox, shown, shown, new_turns, new_records, gr.skip()
+            pending = piece
+        if pending is not None:
+            textbox, shown, new_turns, new_records = pending
+            yield textbox, shown, shown, new_turns, new_records, saved_conversation(shown, new_turns)
 
     def on_like(records: list, data: gr.LikeData) -> None:
         if record_feedback(feedback, records, data.index, data.liked):
@@ -624,12 +634,10 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                 io = dict(
                     fn=on_submit,
                     inputs=[textbox, history, turns, records],
-                    outputs=[textbox, chatbot, history, turns, records],
+                    outputs=[textbox, chatbot, history, turns, records, kept],
                     api_visibility="private",
                 )
-                keep = dict(fn=saved_conversation, inputs=[history, turns], outputs=[kept], api_visibility="private", queue=False)
-                textbox.submit(**io).then(**keep)
-                send.click(**io).then(**keep)
+                answering = [textbox.submit(**io), send.click(**io)]
                 starters = []
                 for label, questions in (("市民常问", CITIZEN_QUESTIONS), ("企业常问", ENTERPRISE_QUESTIONS)):
                     gr.Markdown(label, elem_classes="pb-starters-title")
@@ -637,18 +645,22 @@ def build_app(bot: PolicyBot, feedback: FeedbackStore, secret: str | None = None
                         for question in questions:
                             starters.append((gr.Button(question, variant="secondary"), question))
                 for button, question in starters:
-                    button.click(
+                    answering.append(button.click(
                         partial(on_submit, question),
                         inputs=[history, turns, records],
-                        outputs=[textbox, chatbot, history, turns, records],
+                        outputs=[textbox, chatbot, history, turns, records, kept],
                         api_visibility="private",
-                    ).then(**keep)
+                    ))
+                # Clearing stops an answer still streaming (it would refill the chat) and empties what the browser
+                # keeps in the same event.
                 clear_button.click(
-                    clear, outputs=[textbox, chatbot, history, turns, records], api_visibility="private", queue=False
-                ).then(**keep)
+                    clear, outputs=[textbox, chatbot, history, turns, records, kept], api_visibility="private",
+                    queue=False, cancels=answering,
+                )
                 chatbot.like(on_like, inputs=[records], outputs=None, api_visibility="private")
                 # The Chatbot's own trash button empties what is shown; forget the conversation with it.
-                chatbot.clear(lambda: ([], [], []), outputs=[history, turns, records], api_visibility="private", queue=False).then(**keep)
+                chatbot.clear(lambda: clear()[2:], outputs=[history, turns, records, kept], api_visibility="private",
+                              queue=False, cancels=answering)
 
             with gr.Tab("政策匹配", id="eligibility"):
                 gr.Markdown("填写企业情况（均可不填），逐项对照各项支持措施的申请条件；每个结论都附条款原文。")
