@@ -843,11 +843,6 @@ def _serve(settings: Settings) -> int:
     except OSError as exc:
         return _fail(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc} (set POLICYBOT_PORT to a free port)")
     server = build_server(bot, settings, feedback)
-    if bot.warm_source() is not None:  # in the background: visitors are served meanwhile
-        threading.Thread(target=bot.warm_cache, args=(_say,), name="cache-warm-up", daemon=True).start()
-    stopping = threading.Event()
-    if bot.popular_path is not None:
-        threading.Thread(target=_remember_popular, args=(bot, stopping), name="popular-questions", daemon=True).start()
     base = f"http://{settings.host}:{settings.port}"
     print(
         f"policybot: serving on {base} — chat {base}/, API {base}/api (spec {base}/openapi.json), "
@@ -856,6 +851,13 @@ def _serve(settings: Settings) -> int:
     )
     if settings.admin_token is None:
         print("policybot: admin upload is off (set POLICYBOT_ADMIN_TOKEN to enable POST /api/admin/ingest)", file=sys.stderr)
+    # After the lines above, so the background threads' lines never run into them.
+    if bot.warm_source() is not None:  # in the background: visitors are served meanwhile
+        threading.Thread(target=bot.warm_cache, args=(_say,), name="cache-warm-up", daemon=True).start()
+    stopping = threading.Event()
+    if bot.popular_path is not None:
+        threading.Thread(target=_remember_popular, args=(bot, stopping), name="popular-questions", daemon=True).start()
+
     def on_stop() -> None:
         stopping.set()
         _save_popular(bot)

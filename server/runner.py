@@ -27,20 +27,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_server(app: FastAPI, sock: socket.socket, *, log_level: str = "warning") -> uvicorn.Server:
-    host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
-    return uvicorn.Server(config)
-
-
 class _StoppingServer(uvicorn.Server):
     """A uvicorn server that calls ``on_stop`` once it has shut down. uvicorn re-raises the SIGTERM it
     caught when ``run`` ends, which kills the process before any code after ``run`` or a ``finally``."""
@@ -54,12 +40,24 @@ class _StoppingServer(uvicorn.Server):
         self.on_stop()
 
 
+def make_server(app: FastAPI, sock: socket.socket, *, log_level: str = "warning",
+                on_stop: Callable[[], None] | None = None) -> uvicorn.Server:
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    return uvicorn.Server(config) if on_stop is None else _StoppingServer(config, on_stop)
+
+
 def serve(app: FastAPI, sock: socket.socket, on_stop: Callable[[], None] | None = None) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM); then ``on_stop()``, connections closed, before the process ends."""
-    server = make_server(app, sock)
-    if on_stop is not None:
-        server = _StoppingServer(server.config, on_stop)
-    server.run(sockets=[sock])
+    make_server(app, sock, on_stop=on_stop).run(sockets=[sock])
 
 
 class BackgroundServer:
